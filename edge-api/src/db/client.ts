@@ -1,0 +1,103 @@
+// One Pool per request, as Workers require: created on first use, ended after the response via waitUntil.
+// Locally the production Neon driver reaches Postgres through the WebSocket↔TCP proxy (Neon's documented
+// local-development settings); against Neon it talks to Neon's own endpoint.
+import { neonConfig, Pool, type PoolClient } from "@neondatabase/serverless";
+import type { Config } from "../env.ts";
+import { ApiError } from "../errors.ts";
+
+export interface Queryable {
+  query<R extends Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
+}
+
+export interface Db extends Queryable {
+  /** Runs fn in a transaction, retrying the whole of it on deadlock or serialization failure. */
+  tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  end(): Promise<void>;
+}
+
+let configuredProxy: string | undefined;
+
+function configureDriver(cfg: Config): void {
+  if (!cfg.NEON_LOCAL_PROXY || configuredProxy === cfg.NEON_LOCAL_PROXY) return;
+  const proxy = cfg.NEON_LOCAL_PROXY;
+  neonConfig.wsProxy = (host, port) => `${proxy}/v1?address=${host}:${port}`;
+  neonConfig.useSecureWebSocket = false;
+  neonConfig.pipelineTLS = false;
+  neonConfig.pipelineConnect = false;
+  configuredProxy = proxy;
+}
+
+const RETRYABLE = new Set(["40001", "40P01"]);
+// SQLSTATEs that mean "the database is not there right now", not "your query is wrong".
+const UNAVAILABLE = /^(08|57P0|53)/;
+
+function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+function isUnavailable(err: unknown): boolean {
+  const code = sqlState(err);
+  if (code) return UNAVAILABLE.test(code);
+  // Socket-level failures from the driver carry no SQLSTATE.
+  const msg = err instanceof Error ? err.message : String(err);
+  return /connect|socket|websocket|ECONNREFUSED|terminated|timeout/i.test(msg);
+}
+
+function unavailable(err: unknown): ApiError {
+  return new ApiError(503, "db_unavailable", "the database is unavailable; retry later", {
+    reason: err instanceof Error ? err.message : String(err),
+  });
+}
+
+export function openDb(cfg: Config): Db {
+  configureDriver(cfg);
+  let pool: Pool | undefined;
+  const getPool = () =>
+    (pool ??= new Pool({ connectionString: cfg.DATABASE_URL, max: 1, connectionTimeoutMillis: 10_000 }));
+
+  const run = async <R extends Record<string, unknown>>(
+    client: Pool | PoolClient,
+    text: string,
+    params?: unknown[],
+  ): Promise<R[]> => {
+    try {
+      const res = await client.query(text, params);
+      return res.rows as R[];
+    } catch (err) {
+      throw isUnavailable(err) ? unavailable(err) : err;
+    }
+  };
+
+  return {
+    query: (text, params) => run(getPool(), text, params),
+    async tx(fn) {
+      for (let attempt = 1; ; attempt++) {
+        let client: PoolClient;
+        try {
+          client = await getPool().connect();
+        } catch (err) {
+          throw unavailable(err);
+        }
+        const q: Queryable = { query: (text, params) => run(client, text, params) };
+        try {
+          await client.query("BEGIN");
+          const out = await fn(q);
+          await client.query("COMMIT");
+          client.release();
+          return out;
+        } catch (err) {
+          await client.query("ROLLBACK").catch(() => {});
+          client.release();
+          if (RETRYABLE.has(sqlState(err) ?? "") && attempt < 4) continue;
+          throw isUnavailable(err) ? unavailable(err) : err;
+        }
+      }
+    },
+    async end() {
+      if (pool) await pool.end().catch(() => {});
+    },
+  };
+}
+
+export { sqlState };

@@ -1,0 +1,58 @@
+// Bindings as wrangler hands them to the Worker, and their validated, typed form. Secrets (DATABASE_URL,
+// AGENT_TOKEN, DASHBOARD_TOKEN) come from `wrangler secret put` in production and from an env file locally.
+import { z } from "zod";
+
+export interface Env {
+  DATABASE_URL: string;
+  AGENT_TOKEN: string;
+  DASHBOARD_TOKEN: string;
+  /** "127.0.0.1:PORT" of the local WebSocket↔TCP proxy; unset against real Neon. */
+  NEON_LOCAL_PROXY?: string;
+  TIMEZONE?: string;
+  FEED_MAX_LIMIT?: string;
+}
+
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, "not an IANA time zone");
+
+export const Config = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+  AGENT_TOKEN: z.string().min(16, "must be at least 16 characters"),
+  DASHBOARD_TOKEN: z.string().min(16, "must be at least 16 characters"),
+  NEON_LOCAL_PROXY: z
+    .string()
+    .regex(/^[\w.-]+:\d+$/, "must be host:port")
+    .optional(),
+  TIMEZONE: timeZone.default("Africa/Johannesburg"),
+  FEED_MAX_LIMIT: z.coerce.number().int().min(1).max(1000).default(200),
+});
+export type Config = z.infer<typeof Config>;
+
+export class ConfigError extends Error {
+  readonly fields: string[];
+  constructor(fields: string[]) {
+    super(`invalid Worker configuration: ${fields.join("; ")}`);
+    this.fields = fields;
+  }
+}
+
+// The env object is the same for the life of an isolate, so validate it once per object.
+const cache = new WeakMap<object, Config>();
+
+export function loadConfig(env: Env): Config {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const parsed = Config.safeParse(env);
+  if (!parsed.success) {
+    // Name the fields, never echo their values: they are secrets.
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  cache.set(env, parsed.data);
+  return parsed.data;
+}

@@ -1,0 +1,19 @@
+import type { ErrorBody, ErrorCode } from "@wa-monitor/shared";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** An error meant for the client: it becomes `{"error":{code,message,details}}` with its status. */
+export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
+  readonly code: ErrorCode;
+  readonly details: unknown;
+  constructor(status: ContentfulStatusCode, code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function errorBody(code: ErrorCode, message: string, details?: unknown): ErrorBody {
+  return { error: details === undefined ? { code, message } : { code, message, details } };
+}

@@ -1,0 +1,158 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { sqlClient } from "../../tools/test/db.ts";
+import { AGENT_TOKEN, DASHBOARD_TOKEN, edgeHarness, LAWLEY, PROJECTS, submission, type Edge } from "./harness.ts";
+
+let edge: Edge;
+
+beforeAll(async () => {
+  edge = await edgeHarness();
+  expect((await edge.agent("PUT", "/v1/agent/projects", { projects: PROJECTS })).status).toBe(200);
+});
+
+async function rowCounts() {
+  const c = await sqlClient(edge.databaseUrl);
+  try {
+    const { rows } = await c.query(
+      "SELECT (SELECT count(*) FROM drops)::int AS drops, (SELECT count(*) FROM submissions)::int AS submissions, (SELECT count(*) FROM projects)::int AS projects",
+    );
+    return rows[0];
+  } finally {
+    await c.end();
+  }
+}
+
+function expectError(r: { status: number; body: any }, status: number, code: string) {
+  expect(r.status, JSON.stringify(r.body)).toBe(status);
+  expect(r.body.error.code).toBe(code);
+  expect(typeof r.body.error.message).toBe("string");
+  expect(JSON.stringify(r.body)).not.toMatch(/at .*\.ts:\d+/); // no stack traces
+}
+
+describe("health", () => {
+  it("reports the database", async () => {
+    const r = await edge.call("GET", "/health");
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ status: "ok", db: "ok" });
+  });
+
+  it("says degraded with 503 when Postgres cannot be reached", async () => {
+    const broken = await edgeHarness({ DATABASE_URL: "postgres://postgres:x@127.0.0.1:1/none" });
+    const r = await broken.call("GET", "/health");
+    expect(r.status).toBe(503);
+    expect(r.body).toEqual({ status: "degraded", db: "unavailable" });
+    const ingest = await broken.agent("POST", "/v1/agent/drops", { submissions: [submission()] });
+    expectError(ingest, 503, "db_unavailable");
+  });
+
+  it("refuses to run on a misconfigured Worker without leaking secrets", async () => {
+    const bad = await edgeHarness({ AGENT_TOKEN: "short" });
+    const r = await bad.call("GET", "/health");
+    expectError(r, 500, "misconfigured");
+    expect(JSON.stringify(r.body)).not.toContain("short");
+  });
+});
+
+describe("auth", () => {
+  const routes: [string, string, string, unknown?][] = [
+    ["PUT", "/v1/agent/projects", "agent", { projects: PROJECTS }],
+    ["POST", "/v1/agent/drops", "agent", { submissions: [submission()] }],
+    ["GET", "/v1/drops", "dashboard"],
+    ["GET", "/v1/drops/DR10000001", "dashboard"],
+    ["GET", "/v1/stats/daily?from=2026-11-01&to=2026-11-30", "dashboard"],
+  ];
+  for (const [method, path, who, json] of routes) {
+    it(`${method} ${path} needs the ${who} token`, async () => {
+      const before = await rowCounts();
+      const wrong = who === "agent" ? DASHBOARD_TOKEN : AGENT_TOKEN;
+      expectError(await edge.call(method, path, { json }), 401, "unauthorized");
+      expectError(await edge.call(method, path, { json, token: wrong }), 401, "unauthorized");
+      expectError(await edge.call(method, path, { json, token: "x".repeat(40) }), 401, "unauthorized");
+      expectError(await edge.call(method, path, { json, headers: { authorization: "Basic YWdlbnQ6eA==" } }), 401, "unauthorized");
+      const ok = await edge.call(method, path, { json, token: who === "agent" ? AGENT_TOKEN : DASHBOARD_TOKEN });
+      expect([200, 404]).toContain(ok.status);
+      expect(ok.headers.get("content-type")).toMatch(/application\/json/);
+      if (method === "GET") expect(await rowCounts()).toEqual(before);
+    });
+  }
+});
+
+describe("bad input changes nothing", () => {
+  it("rejects invalid submissions with zod details", async () => {
+    const before = await rowCounts();
+    const r = await edge.agent("POST", "/v1/agent/drops", {
+      submissions: [submission(), submission({ dropNumber: "dr 1", sentAt: "yesterday" })],
+    });
+    expectError(r, 400, "invalid_request");
+    const paths = r.body.error.details.map((i: { path: unknown[] }) => i.path.join("."));
+    expect(paths).toEqual(expect.arrayContaining(["submissions.1.dropNumber", "submissions.1.sentAt"]));
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it("rejects empty and oversized batches", async () => {
+    expectError(await edge.agent("POST", "/v1/agent/drops", { submissions: [] }), 400, "invalid_request");
+    const many = Array.from({ length: 501 }, (_, i) => submission({ messageId: `m${i}` }));
+    expectError(await edge.agent("POST", "/v1/agent/drops", { submissions: many }), 400, "invalid_request");
+  });
+
+  it("rejects malformed JSON", async () => {
+    const r = await edge.call("POST", "/v1/agent/drops", {
+      token: AGENT_TOKEN,
+      rawBody: '{"submissions": [',
+      headers: { "content-type": "application/json" },
+    });
+    expectError(r, 400, "invalid_json");
+  });
+
+  it("rejects a body that is not JSON at all", async () => {
+    const r = await edge.call("POST", "/v1/agent/drops", { token: AGENT_TOKEN, rawBody: "DR12345678", headers: { "content-type": "text/plain" } });
+    expectError(r, 400, "invalid_request");
+  });
+
+  it("rejects bodies over 1 MiB with 413", async () => {
+    const before = await rowCounts();
+    const huge = JSON.stringify({ submissions: [submission({ text: "x".repeat(1024 * 1024 + 10) })] });
+    const r = await edge.call("POST", "/v1/agent/drops", {
+      token: AGENT_TOKEN,
+      rawBody: huge,
+      headers: { "content-type": "application/json" },
+    });
+    expectError(r, 413, "payload_too_large");
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it("rejects duplicate projects in one payload, and a name clash with another group with 409", async () => {
+    const dup = { projects: [PROJECTS[0], { ...PROJECTS[1], name: PROJECTS[0]!.name }] };
+    expectError(await edge.agent("PUT", "/v1/agent/projects", dup), 400, "invalid_request");
+    const clash = { projects: [{ ...PROJECTS[1]!, name: PROJECTS[0]!.name }] };
+    expectError(await edge.agent("PUT", "/v1/agent/projects", clash), 409, "conflict");
+  });
+
+  it("answers unknown routes and drops with JSON 404", async () => {
+    expectError(await edge.call("GET", "/nope"), 404, "not_found");
+    expectError(await edge.dash("GET", "/v1/drops/DR99999999"), 404, "not_found");
+    expectError(await edge.dash("GET", "/v1/drops/not-a-drop"), 400, "invalid_request");
+  });
+
+  it("rejects bad feed and stats queries", async () => {
+    expectError(await edge.dash("GET", "/v1/drops?status=done"), 400, "invalid_request");
+    expectError(await edge.dash("GET", "/v1/drops?limit=0"), 400, "invalid_request");
+    expectError(await edge.dash("GET", "/v1/drops?date=2026-13-01"), 400, "invalid_request");
+    expectError(await edge.dash("GET", "/v1/drops?cursor=garbage"), 400, "invalid_request");
+    expectError(await edge.dash("GET", "/v1/stats/daily?from=2026-11-30&to=2026-11-01"), 400, "invalid_request");
+    expectError(await edge.dash("GET", "/v1/stats/daily?from=2024-01-01&to=2026-11-01"), 400, "invalid_request");
+    expectError(await edge.dash("GET", "/v1/stats/daily"), 400, "invalid_request");
+  });
+});
+
+describe("projects", () => {
+  it("upserts by group JID, so a rename keeps the project", async () => {
+    const renamed = { ...PROJECTS[3]!, name: "Mamelodi East", enabled: false };
+    const r = await edge.agent("PUT", "/v1/agent/projects", { projects: [renamed] });
+    expect(r.status).toBe(200);
+    const c = await sqlClient(edge.databaseUrl);
+    const { rows } = await c.query("SELECT name, enabled FROM projects WHERE group_jid = $1", [renamed.groupJid]);
+    await c.end();
+    expect(rows).toEqual([{ name: "Mamelodi East", enabled: false }]);
+    await edge.agent("PUT", "/v1/agent/projects", { projects: [PROJECTS[3]] });
+  });
+});

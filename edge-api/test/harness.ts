@@ -1,0 +1,98 @@
+// Runs the Worker's own fetch handler in Node against a fresh real Postgres database, through the production
+// Neon driver and the local WebSocket proxy.
+import { inject } from "vitest";
+import { freshDatabase } from "../../tools/test/db.ts";
+import type { Env } from "../src/env.ts";
+import worker from "../src/index.ts";
+
+export const AGENT_TOKEN = "agent-test-token-0123456789";
+export const DASHBOARD_TOKEN = "dashboard-test-token-0123456789";
+
+export interface Reply<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface CallOptions {
+  token?: string | null;
+  json?: unknown;
+  rawBody?: BodyInit;
+  headers?: Record<string, string>;
+}
+
+export async function edgeHarness(overrides: Partial<Env> = {}) {
+  const databaseUrl = await freshDatabase();
+  const env: Env = {
+    DATABASE_URL: databaseUrl,
+    AGENT_TOKEN,
+    DASHBOARD_TOKEN,
+    NEON_LOCAL_PROXY: inject("pg").proxy,
+    TIMEZONE: "Africa/Johannesburg",
+    ...overrides,
+  };
+
+  async function call<T = any>(method: string, path: string, opts: CallOptions = {}): Promise<Reply<T>> {
+    const headers = new Headers(opts.headers);
+    if (opts.token) headers.set("authorization", `Bearer ${opts.token}`);
+    let body: BodyInit | undefined = opts.rawBody;
+    if (opts.json !== undefined) {
+      headers.set("content-type", "application/json");
+      body = JSON.stringify(opts.json);
+    }
+    const pending: Promise<unknown>[] = [];
+    const ctx = {
+      waitUntil: (p: Promise<unknown>) => void pending.push(p),
+      passThroughOnException: () => {},
+      props: {},
+    } as unknown as ExecutionContext;
+    const req = new Request(`http://edge.test${path}`, { method, headers, body: body ?? null });
+    const res = await worker.fetch!(req as any, env, ctx);
+    const text = await res.text();
+    await Promise.all(pending);
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* leave as text; tests assert JSON where it matters */
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+
+  return {
+    env,
+    databaseUrl,
+    call,
+    agent: <T = any>(method: string, path: string, json?: unknown) => call<T>(method, path, { token: AGENT_TOKEN, json }),
+    dash: <T = any>(method: string, path: string, json?: unknown) => call<T>(method, path, { token: DASHBOARD_TOKEN, json }),
+  };
+}
+
+export type Edge = Awaited<ReturnType<typeof edgeHarness>>;
+
+export const PROJECTS = [
+  { name: "Lawley", groupJid: "120363418298130331@g.us", enabled: true, description: "Lawley fibre rollout" },
+  { name: "Velo Test", groupJid: "120363421664266245@g.us", enabled: true, description: "Velo test group" },
+  { name: "Mohadin", groupJid: "120363421532174586@g.us", enabled: true, description: "Mohadin" },
+  { name: "Mamelodi", groupJid: "120363408849234743@g.us", enabled: true, description: "Mamelodi" },
+];
+
+export const LAWLEY = PROJECTS[0]!.groupJid;
+
+let seq = 0;
+/** A realistic submission; override what the test cares about. */
+export function submission(over: Record<string, unknown> = {}) {
+  seq += 1;
+  return {
+    messageId: `3EB0${String(seq).padStart(16, "0")}`,
+    chatJid: LAWLEY,
+    dropNumber: "DR10000001",
+    bridge: "primary",
+    senderJid: "27821234567@s.whatsapp.net",
+    senderPhone: "+27821234567",
+    senderName: "Thabo",
+    text: "DR10000001 done, all photos posted",
+    sentAt: "2026-11-24T08:15:00.000Z",
+    ...over,
+  };
+}

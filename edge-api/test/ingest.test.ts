@@ -1,0 +1,165 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { sqlClient } from "../../tools/test/db.ts";
+import { openDb, type Queryable } from "../src/db/client.ts";
+import { ingestSubmissions } from "../src/db/ingest.ts";
+import { loadConfig } from "../src/env.ts";
+import { edgeHarness, LAWLEY, PROJECTS, submission, type Edge } from "./harness.ts";
+
+let edge: Edge;
+
+beforeEach(async () => {
+  edge = await edgeHarness();
+  const r = await edge.agent("PUT", "/v1/agent/projects", { projects: PROJECTS });
+  expect(r.status).toBe(200);
+});
+
+async function post(subs: unknown[]) {
+  const r = await edge.agent("POST", "/v1/agent/drops", { submissions: subs });
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  return r.body.results.map((x: { status: string }) => x.status) as string[];
+}
+
+async function dbRows<T = any>(sql: string, params: unknown[] = []): Promise<T[]> {
+  const c = await sqlClient(edge.databaseUrl);
+  try {
+    return (await c.query(sql, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+describe("POST /v1/agent/drops", () => {
+  it("stores a new drop and its submission", async () => {
+    expect(await post([submission({ dropNumber: "DR12345678", messageId: "m1" })])).toEqual(["new"]);
+    const [drop] = await dbRows("SELECT * FROM drops");
+    expect(drop).toMatchObject({ drop_number: "DR12345678", status: "new", resubmitted: false, submission_count: 1 });
+    const subs = await dbRows("SELECT * FROM submissions");
+    expect(subs).toHaveLength(1);
+    expect(subs[0]).toMatchObject({ message_id: "m1", bridge: "primary", sender_phone: "+27821234567" });
+  });
+
+  it("treats the same message from the backup bridge as a duplicate and keeps the first bridge", async () => {
+    const msg = submission({ dropNumber: "DR12345678", messageId: "m1" });
+    expect(await post([msg])).toEqual(["new"]);
+    expect(await post([{ ...msg, bridge: "backup" }])).toEqual(["duplicate"]);
+    expect(await post([msg])).toEqual(["duplicate"]);
+    const subs = await dbRows("SELECT bridge FROM submissions");
+    expect(subs).toEqual([{ bridge: "primary" }]);
+    const [drop] = await dbRows("SELECT status, resubmitted, submission_count FROM drops");
+    expect(drop).toEqual({ status: "new", resubmitted: false, submission_count: 1 });
+  });
+
+  it("recognises a resubmission and resets the review state", async () => {
+    expect(await post([submission({ dropNumber: "DR12345678", messageId: "m1" })])).toEqual(["new"]);
+    // QA had marked it incomplete and feedback went out.
+    await dbRows(
+      "UPDATE drops SET status = 'incomplete', comment = 'no ONT barcode', feedback_sent_at = now(), house_photo = true",
+    );
+    const again = submission({ dropNumber: "DR12345678", messageId: "m2", sentAt: "2026-11-24T10:30:00.000Z" });
+    expect(await post([again])).toEqual(["resubmission"]);
+    const [drop] = await dbRows("SELECT * FROM drops");
+    expect(drop.status).toBe("resubmitted");
+    expect(drop.resubmitted).toBe(true);
+    expect(drop.feedback_sent_at).toBeNull();
+    expect(drop.submission_count).toBe(2);
+    expect(drop.house_photo).toBe(true);
+    // 10:30 UTC is 12:30 in Johannesburg.
+    expect(drop.comment).toBe("no ONT barcode\nResubmitted 2026-11-24 12:30");
+    expect(drop.last_submitted_at.toISOString()).toBe("2026-11-24T10:30:00.000Z");
+    const flags = await dbRows("SELECT message_id, is_resubmission FROM submissions ORDER BY message_id");
+    expect(flags).toEqual([
+      { message_id: "m1", is_resubmission: false },
+      { message_id: "m2", is_resubmission: true },
+    ]);
+  });
+
+  it("answers each item in order within one batch, including in-batch repeats and unknown groups", async () => {
+    const a = submission({ dropNumber: "DR00000001", messageId: "a" });
+    const b = submission({ dropNumber: "DR00000002", messageId: "b" });
+    const b2 = submission({ dropNumber: "DR00000002", messageId: "b2", sentAt: "2026-11-24T09:00:00.000Z" });
+    const stranger = submission({ dropNumber: "DR00000003", messageId: "c", chatJid: "120363000000000000@g.us" });
+    expect(await post([a, b, a, b2, stranger, { ...a, bridge: "backup" }])).toEqual([
+      "new",
+      "new",
+      "duplicate",
+      "resubmission",
+      "unknown_group",
+      "duplicate",
+    ]);
+    const drops = await dbRows("SELECT drop_number, status, submission_count FROM drops ORDER BY 1");
+    expect(drops).toEqual([
+      { drop_number: "DR00000001", status: "new", submission_count: 1 },
+      { drop_number: "DR00000002", status: "resubmitted", submission_count: 2 },
+    ]);
+  });
+
+  it("splits one message naming two drops into two submissions", async () => {
+    const text = "DR00000011 and DR00000012 done";
+    const results = await post([
+      submission({ dropNumber: "DR00000011", messageId: "multi", text }),
+      submission({ dropNumber: "DR00000012", messageId: "multi", text }),
+    ]);
+    expect(results).toEqual(["new", "new"]);
+    expect(await dbRows("SELECT count(*)::int AS n FROM submissions WHERE message_id = 'multi'")).toEqual([{ n: 2 }]);
+  });
+
+  it("gives exactly one `new` to 20 concurrent posts of the same message", async () => {
+    const msg = submission({ dropNumber: "DR55555555", messageId: "race" });
+    const all = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => post([{ ...msg, bridge: i % 2 ? "backup" : "primary" }])),
+    );
+    const flat = all.flat();
+    expect(flat.filter((s) => s === "new")).toHaveLength(1);
+    expect(flat.filter((s) => s === "duplicate")).toHaveLength(19);
+    expect(await dbRows("SELECT count(*)::int AS n FROM submissions")).toEqual([{ n: 1 }]);
+  });
+
+  it("gives exactly one `new` to 20 concurrent different messages for one new drop", async () => {
+    const all = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => post([submission({ dropNumber: "DR66666666", messageId: `race-${i}` })])),
+    );
+    const flat = all.flat();
+    expect(flat.filter((s) => s === "new")).toHaveLength(1);
+    expect(flat.filter((s) => s === "resubmission")).toHaveLength(19);
+    const [drop] = await dbRows("SELECT submission_count, status FROM drops");
+    expect(drop).toEqual({ submission_count: 20, status: "resubmitted" });
+  });
+
+  it("uses a constant number of SQL statements whatever the batch size", async () => {
+    const cfg = loadConfig(edge.env);
+    const db = openDb(cfg);
+    let count = 0;
+    const counting = {
+      tx: <T>(fn: (q: Queryable) => Promise<T>) =>
+        db.tx((q) => fn({ query: (text, params) => (count++, q.query(text, params)) })),
+    };
+    try {
+      await ingestSubmissions(counting, [submission({ dropNumber: "DR70000000", messageId: "x0" })], cfg.TIMEZONE);
+      const one = count;
+      count = 0;
+      const batch = Array.from({ length: 500 }, (_, i) =>
+        submission({ dropNumber: `DR7${String(i % 250).padStart(7, "0")}`, messageId: `y${i}` }),
+      );
+      const results = await ingestSubmissions(counting, batch, cfg.TIMEZONE);
+      expect(results.filter((r) => r.status === "new")).toHaveLength(249); // DR70000000 existed already
+      expect(count).toBeLessThanOrEqual(2);
+      expect(one).toBeLessThanOrEqual(count);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it("accepts a submission without phone or name", async () => {
+    const r = await post([submission({ dropNumber: "DR12121212", senderPhone: null, senderName: undefined, senderJid: "12345@lid" })]);
+    expect(r).toEqual(["new"]);
+  });
+
+  it("keeps the first project when a drop number appears in another group", async () => {
+    await post([submission({ dropNumber: "DR31313131", messageId: "p1" })]);
+    expect(await post([submission({ dropNumber: "DR31313131", messageId: "p2", chatJid: PROJECTS[1]!.groupJid })])).toEqual([
+      "resubmission",
+    ]);
+    const [d] = await dbRows("SELECT p.group_jid FROM drops d JOIN projects p ON p.id = d.project_id");
+    expect(d.group_jid).toBe(LAWLEY);
+  });
+});

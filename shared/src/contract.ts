@@ -1,0 +1,167 @@
+// The wire contract between the agent and the edge, and the edge's public API. Both sides import these
+// schemas; nothing here is ever copied into either side.
+import { z } from "zod";
+import { QA_STEP_KEYS } from "./qa-steps.ts";
+
+export const MAX_BATCH = 500;
+
+/** Normalised drop number: the detector upper-cases and strips separators. Per-project patterns may differ
+ * from DR+8 digits, so the wire form is any short upper-case token. */
+export const DropNumber = z
+  .string()
+  .regex(/^[A-Z0-9]{2,40}$/, "drop number must be 2-40 upper-case letters or digits, e.g. DR12345678");
+
+export const GroupJid = z.string().regex(/^[0-9-]+@g\.us$/, "group JID must look like 120363000000000000@g.us");
+
+export const IsoTimestamp = z.iso.datetime({ offset: true });
+
+export const ProjectInput = z.object({
+  name: z.string().trim().min(1).max(100),
+  groupJid: GroupJid,
+  enabled: z.boolean(),
+  description: z.string().max(1000).default(""),
+});
+export type ProjectInput = z.infer<typeof ProjectInput>;
+
+export const ProjectsUpsertRequest = z
+  .object({ projects: z.array(ProjectInput).min(1).max(1000) })
+  .superRefine((v, ctx) => {
+    const names = new Set<string>();
+    const jids = new Set<string>();
+    v.projects.forEach((p, i) => {
+      if (names.has(p.name)) ctx.addIssue({ code: "custom", path: ["projects", i, "name"], message: "duplicate project name" });
+      if (jids.has(p.groupJid)) ctx.addIssue({ code: "custom", path: ["projects", i, "groupJid"], message: "duplicate group JID" });
+      names.add(p.name);
+      jids.add(p.groupJid);
+    });
+  });
+export type ProjectsUpsertRequest = z.infer<typeof ProjectsUpsertRequest>;
+
+export const ProjectsUpsertResponse = z.object({ upserted: z.number().int() });
+
+export const BridgeName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, "bridge must be a short lower-case session name");
+
+export const DropSubmission = z.object({
+  messageId: z.string().min(1).max(128),
+  chatJid: GroupJid,
+  dropNumber: DropNumber,
+  bridge: BridgeName,
+  senderJid: z.string().min(1).max(128),
+  senderPhone: z.string().regex(/^\+?[0-9]{5,20}$/).nullish(),
+  senderName: z.string().max(200).nullish(),
+  text: z.string().max(65536),
+  sentAt: IsoTimestamp,
+});
+export type DropSubmission = z.infer<typeof DropSubmission>;
+
+export const DropsIngestRequest = z.object({
+  submissions: z.array(DropSubmission).min(1).max(MAX_BATCH),
+});
+export type DropsIngestRequest = z.infer<typeof DropsIngestRequest>;
+
+export const IngestStatus = z.enum(["new", "resubmission", "duplicate", "unknown_group"]);
+export type IngestStatus = z.infer<typeof IngestStatus>;
+
+export const DropsIngestResponse = z.object({
+  results: z.array(z.object({ messageId: z.string(), dropNumber: DropNumber, status: IngestStatus })),
+});
+export type DropsIngestResponse = z.infer<typeof DropsIngestResponse>;
+
+export const DropStatus = z.enum(["new", "resubmitted", "complete", "incomplete"]);
+export type DropStatus = z.infer<typeof DropStatus>;
+
+const stepShape = Object.fromEntries(QA_STEP_KEYS.map((k) => [k, z.boolean()])) as Record<
+  (typeof QA_STEP_KEYS)[number],
+  z.ZodBoolean
+>;
+export const StepsMap = z.object(stepShape);
+
+export const FeedItem = z.object({
+  dropNumber: DropNumber,
+  project: z.string(),
+  status: DropStatus,
+  resubmitted: z.boolean(),
+  firstSubmittedAt: IsoTimestamp,
+  lastSubmittedAt: IsoTimestamp,
+  senderName: z.string().nullable(),
+  senderPhone: z.string().nullable(),
+  bridge: z.string().nullable(),
+  steps: StepsMap,
+  comment: z.string().nullable(),
+  feedbackSentAt: IsoTimestamp.nullable(),
+});
+export type FeedItem = z.infer<typeof FeedItem>;
+
+export const FeedResponse = z.object({ items: z.array(FeedItem), nextCursor: z.string().nullable() });
+export type FeedResponse = z.infer<typeof FeedResponse>;
+
+export const CalendarDate = z.iso.date();
+
+export const FeedQuery = z.object({
+  project: z.string().min(1).max(100).optional(),
+  status: DropStatus.optional(),
+  date: CalendarDate.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+export type FeedQuery = z.infer<typeof FeedQuery>;
+
+export const SubmissionView = z.object({
+  messageId: z.string(),
+  chatJid: z.string(),
+  bridge: z.string(),
+  senderJid: z.string(),
+  senderPhone: z.string().nullable(),
+  senderName: z.string().nullable(),
+  text: z.string(),
+  sentAt: IsoTimestamp,
+  receivedAt: IsoTimestamp,
+  resubmission: z.boolean(),
+});
+
+export const DropDetail = FeedItem.extend({
+  reviewer: z.string().nullable(),
+  reviewedAt: IsoTimestamp.nullable(),
+  submissions: z.array(SubmissionView),
+});
+export type DropDetail = z.infer<typeof DropDetail>;
+
+export const StatsQuery = z
+  .object({ from: CalendarDate, to: CalendarDate })
+  .refine((q) => q.from <= q.to, { message: "from must not be after to", path: ["from"] })
+  .refine((q) => (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 < 366, {
+    message: "at most 366 days per request",
+    path: ["to"],
+  });
+
+export const DailyStats = z.object({
+  days: z.array(
+    z.object({
+      date: CalendarDate,
+      project: z.string(),
+      new: z.number().int(),
+      resubmitted: z.number().int(),
+      complete: z.number().int(),
+      incomplete: z.number().int(),
+    }),
+  ),
+});
+export type DailyStats = z.infer<typeof DailyStats>;
+
+export const ErrorCode = z.enum([
+  "invalid_request",
+  "invalid_json",
+  "unauthorized",
+  "not_found",
+  "payload_too_large",
+  "conflict",
+  "db_unavailable",
+  "misconfigured",
+  "internal",
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ErrorBody = z.object({
+  error: z.object({ code: ErrorCode, message: z.string(), details: z.unknown().optional() }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
