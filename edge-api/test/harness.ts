@@ -1,5 +1,6 @@
 // Runs the Worker's own fetch handler in Node against a fresh real Postgres database, through the production
 // Neon driver and the local WebSocket proxy.
+import type { ExecutionContext } from "hono";
 import { inject } from "vitest";
 import { freshDatabase } from "../../tools/test/db.ts";
 import type { Env } from "../src/env.ts";
@@ -41,13 +42,13 @@ export async function edgeHarness(overrides: Partial<Env> = {}) {
       body = JSON.stringify(opts.json);
     }
     const pending: Promise<unknown>[] = [];
-    const ctx = {
+    const ctx: ExecutionContext = {
       waitUntil: (p: Promise<unknown>) => void pending.push(p),
       passThroughOnException: () => {},
       props: {},
-    } as unknown as ExecutionContext;
+    };
     const req = new Request(`http://edge.test${path}`, { method, headers, body: body ?? null });
-    const res = await worker.fetch!(req as any, env, ctx);
+    const res = await worker.fetch(req, env, ctx);
     const text = await res.text();
     await Promise.all(pending);
     let parsed: unknown = text;

@@ -1,0 +1,69 @@
+// The same Worker, this time inside workerd under `wrangler dev`, reaching Postgres through the proxy.
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inject } from "vitest";
+import { fireCron, startEdgeDev, type EdgeDev } from "../../tools/edge-dev.ts";
+import { freshDatabase } from "../../tools/test/db.ts";
+import { freePort } from "../../tools/ports.ts";
+import { AGENT_TOKEN, DASHBOARD_TOKEN, PROJECTS, submission } from "./harness.ts";
+
+let edge: EdgeDev;
+const output: string[] = [];
+
+beforeAll(async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), "wam-workerd-"));
+  edge = await startEdgeDev({
+    port: await freePort(),
+    envFile: path.join(dir, "edge.env"),
+    stateDir: dir,
+    log: (l) => output.push(l),
+    vars: {
+      DATABASE_URL: await freshDatabase(),
+      AGENT_TOKEN,
+      DASHBOARD_TOKEN,
+      NEON_LOCAL_PROXY: inject("pg").proxy,
+    },
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await edge?.stop();
+});
+
+const call = async (method: string, p: string, token?: string, json?: unknown) => {
+  const res = await fetch(edge.url + p, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(json ? { "content-type": "application/json" } : {}) },
+    body: json ? JSON.stringify(json) : null,
+  });
+  return { status: res.status, body: (await res.json()) as any };
+};
+
+describe("edge under wrangler dev (workerd)", () => {
+  it("serves health with the database probed", async () => {
+    expect(await call("GET", "/health")).toEqual({ status: 200, body: { status: "ok", db: "ok" } });
+  });
+
+  it("ingests, dedupes and lists drops", async () => {
+    expect((await call("PUT", "/v1/agent/projects", AGENT_TOKEN, { projects: PROJECTS })).status).toBe(200);
+    const msg = submission({ dropNumber: "DR42424242", messageId: "wd-1" });
+    const first = await call("POST", "/v1/agent/drops", AGENT_TOKEN, { submissions: [msg] });
+    expect(first.body.results.map((r: any) => r.status)).toEqual(["new"]);
+    const again = await call("POST", "/v1/agent/drops", AGENT_TOKEN, { submissions: [{ ...msg, bridge: "backup" }] });
+    expect(again.body.results.map((r: any) => r.status)).toEqual(["duplicate"]);
+    const feed = await call("GET", "/v1/drops", DASHBOARD_TOKEN);
+    expect(feed.status).toBe(200);
+    expect(feed.body.items.map((i: any) => [i.dropNumber, i.bridge])).toEqual([["DR42424242", "primary"]]);
+  });
+
+  it("answers errors as JSON", async () => {
+    const r = await call("POST", "/v1/agent/drops", "wrong-token-wrong-token", { submissions: [] });
+    expect(r).toMatchObject({ status: 401, body: { error: { code: "unauthorized" } } });
+  });
+
+  it("runs the scheduled handler from the cron route", async () => {
+    expect(await fireCron(edge.url)).toBe(200);
+  });
+});

@@ -1,0 +1,26 @@
+// `npm start`: the whole stack in the foreground, prefixed logs, Ctrl-C for a clean shutdown.
+// The agent joins here with the agent issue.
+import { logger } from "../tools/log.ts";
+import { startStack } from "../tools/stack.ts";
+
+const say = logger("start");
+let stopping = false;
+
+try {
+  const stack = await startStack();
+  say(`ready: curl ${stack.edgeUrl}/health`);
+  const shutdown = async (why: string, code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${why}; shutting down`);
+    await stack.stop();
+    say("stopped");
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT", 0));
+  process.on("SIGTERM", () => void shutdown("SIGTERM", 0));
+  void stack.failed.then((why) => shutdown(why, 1));
+} catch (err) {
+  say(`could not start: ${(err as Error).message}`);
+  process.exit(1);
+}

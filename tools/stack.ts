@@ -1,0 +1,119 @@
+// The local stack on real parts: Postgres (DATABASE_URL or embedded), migrations, the Neon WebSocket proxy,
+// and the edge Worker under wrangler dev with its cron fired once a minute. Used by `npm start` and the demo.
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { fireCron, ROOT, startEdgeDev, type EdgeDev } from "./edge-dev.ts";
+import { logger } from "./log.ts";
+import { migrate } from "./migrate.ts";
+import { startNeonProxy, type NeonProxy } from "./neon-proxy.ts";
+import { startPostgres, type PostgresHandle } from "./postgres.ts";
+import { loadTokens, type Tokens } from "./tokens.ts";
+
+export interface StackOptions {
+  dataDir?: string;
+  pgPort?: number;
+  proxyPort?: number;
+  edgePort?: number;
+  databaseUrl?: string | undefined;
+}
+
+export interface Stack {
+  edgeUrl: string;
+  databaseUrl: string;
+  tokens: Tokens;
+  /** Resolves when a part dies on its own; the launcher then shuts the rest down. */
+  failed: Promise<string>;
+  stop(): Promise<void>;
+}
+
+const envInt = (name: string, fallback: number) => {
+  const v = process.env[name];
+  if (v === undefined || v === "") return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name}=${v} is not a TCP port`);
+  return n;
+};
+
+/** Neon endpoints speak WebSocket themselves; any other Postgres is reached through the local proxy. */
+export function needsProxy(databaseUrl: string): { host: string; port: number } | null {
+  const u = new URL(databaseUrl);
+  if (u.hostname.endsWith(".neon.tech")) return null;
+  return { host: u.hostname, port: Number(u.port || 5432) };
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const dataDir = path.resolve(opts.dataDir ?? path.join(ROOT, ".data"));
+  await mkdir(dataDir, { recursive: true });
+  const say = logger("start");
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const c of cleanups.reverse()) await c().catch((e) => say(`shutdown: ${(e as Error).message}`));
+    cleanups.length = 0;
+  };
+  let pg: PostgresHandle | undefined;
+  let proxy: NeonProxy | undefined;
+  let edge: EdgeDev | undefined;
+  try {
+    const { tokens, generated } = await loadTokens(dataDir);
+    if (generated.length) {
+      say(`generated ${generated.join(" and ")} (kept in ${path.join(dataDir, "tokens.json")}):`);
+      for (const k of generated) say(`  ${k}=${tokens[k]}`);
+    }
+
+    const databaseUrl = opts.databaseUrl ?? process.env.DATABASE_URL;
+    pg = await startPostgres({
+      databaseUrl,
+      dataDir: path.join(dataDir, "postgres"),
+      port: opts.pgPort ?? envInt("PG_PORT", 54329),
+      database: "wamonitor",
+      log: logger("pg"),
+    });
+    cleanups.push(() => pg!.stop());
+    say(pg.embedded ? `embedded Postgres 17 on ${new URL(pg.url).host}, data in ${path.join(dataDir, "postgres")}` : "using DATABASE_URL");
+
+    const applied = await migrate(pg.url, { log: logger("migrate") });
+    say(applied.length ? `applied ${applied.length} migration(s)` : "schema up to date");
+
+    const target = needsProxy(pg.url);
+    if (target) {
+      proxy = await startNeonProxy({ target, port: opts.proxyPort ?? envInt("NEON_PROXY_PORT", 54330), log: logger("proxy") });
+      cleanups.push(() => proxy!.close());
+      say(`Neon WebSocket proxy on ${proxy.address} -> ${target.host}:${target.port}`);
+    }
+
+    const edgeLog = logger("edge");
+    const stateDir = path.join(dataDir, "wrangler");
+    await mkdir(stateDir, { recursive: true });
+    edge = await startEdgeDev({
+      port: opts.edgePort ?? envInt("EDGE_PORT", 8787),
+      envFile: path.join(dataDir, "edge.env"),
+      stateDir,
+      log: edgeLog,
+      vars: {
+        DATABASE_URL: pg.url,
+        AGENT_TOKEN: tokens.AGENT_TOKEN,
+        DASHBOARD_TOKEN: tokens.DASHBOARD_TOKEN,
+        ...(proxy ? { NEON_LOCAL_PROXY: proxy.address } : {}),
+        ...(process.env.TIMEZONE ? { TIMEZONE: process.env.TIMEZONE } : {}),
+      },
+    });
+    cleanups.push(() => edge!.stop());
+    say(`edge API on ${edge.url}`);
+
+    // Cloudflare runs the cron trigger every minute; locally we fire the same handler on the same schedule.
+    const cronLog = logger("cron");
+    const tick = setInterval(() => {
+      fireCron(edge!.url).then(
+        (status) => status !== 200 && cronLog(`scheduled handler answered ${status}`),
+        (err) => cronLog(`could not fire: ${(err as Error).message}`),
+      );
+    }, 60_000);
+    cleanups.push(async () => clearInterval(tick));
+
+    const failed = edge.exited.then((code) => `wrangler dev exited with code ${code}`);
+    return { edgeUrl: edge.url, databaseUrl: pg.url, tokens, failed, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
