@@ -22,16 +22,35 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
-export async function edgeHarness(overrides: Partial<Env> = {}) {
-  const databaseUrl = await freshDatabase();
-  const env: Env = {
-    DATABASE_URL: databaseUrl,
+/** Worker bindings for a fresh test database. */
+export async function edgeEnv(overrides: Partial<Env> = {}): Promise<Env> {
+  return {
+    DATABASE_URL: await freshDatabase(),
     AGENT_TOKEN,
     DASHBOARD_TOKEN,
     NEON_LOCAL_PROXY: inject("pg").proxy,
     TIMEZONE: "Africa/Johannesburg",
     ...overrides,
   };
+}
+
+/** Calls the Worker's fetch handler with an execution context whose waitUntil work is awaited. */
+export async function callWorker(req: Request, env: Env): Promise<Response> {
+  const pending: Promise<unknown>[] = [];
+  const ctx: ExecutionContext = {
+    waitUntil: (p: Promise<unknown>) => void pending.push(p),
+    passThroughOnException: () => {},
+    props: {},
+  };
+  const res = await worker.fetch(req, env, ctx);
+  const body = await res.arrayBuffer();
+  await Promise.all(pending);
+  return new Response(body, { status: res.status, headers: res.headers });
+}
+
+export async function edgeHarness(overrides: Partial<Env> = {}) {
+  const env = await edgeEnv(overrides);
+  const databaseUrl = env.DATABASE_URL;
 
   async function call<T = any>(method: string, path: string, opts: CallOptions = {}): Promise<Reply<T>> {
     const headers = new Headers(opts.headers);
@@ -41,16 +60,9 @@ export async function edgeHarness(overrides: Partial<Env> = {}) {
       headers.set("content-type", "application/json");
       body = JSON.stringify(opts.json);
     }
-    const pending: Promise<unknown>[] = [];
-    const ctx: ExecutionContext = {
-      waitUntil: (p: Promise<unknown>) => void pending.push(p),
-      passThroughOnException: () => {},
-      props: {},
-    };
     const req = new Request(`http://edge.test${path}`, { method, headers, body: body ?? null });
-    const res = await worker.fetch(req, env, ctx);
+    const res = await callWorker(req, env);
     const text = await res.text();
-    await Promise.all(pending);
     let parsed: unknown = text;
     try {
       parsed = JSON.parse(text);

@@ -1,0 +1,163 @@
+// The composition root: store, sessions, ingest, delivery, project sync and the admin server, started in
+// that order and stopped in reverse (sessions first, so nothing new arrives while the outbox drains).
+import { watch, type FSWatcher } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { serve, type ServerType } from "@hono/node-server";
+import type { Logger } from "pino";
+import { ConfigFileError, loadConfigFile, type AgentConfig } from "./config.ts";
+import { monitoredGroups } from "./detect/projects.ts";
+import type { AgentEnv } from "./env.ts";
+import { createAdminApp } from "./http/admin.ts";
+import { createLogger } from "./log.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
+import { closeStore, openStore, type Db } from "./store/db.ts";
+import { outboxStore } from "./store/outbox.ts";
+import { startDelivery } from "./sync/delivery.ts";
+import { edgeClient, type EdgeClient } from "./sync/edge-client.ts";
+import { startProjectSync } from "./sync/projects.ts";
+import { createBaileysSession } from "./whatsapp/baileys-session.ts";
+import { createIngest } from "./whatsapp/ingest.ts";
+import type { WaSession } from "./whatsapp/session.ts";
+import { createSimulatedSession, createSimulatorBus, type SimulatorBus } from "./whatsapp/simulator.ts";
+
+export interface AgentOptions {
+  config: AgentConfig;
+  /** Watched for changes to projects when given. */
+  configFile?: string;
+  env: AgentEnv;
+  log?: Logger;
+  /** Replaces the HTTP edge client (tests use it to count calls); defaults to the real one. */
+  edge?: EdgeClient;
+}
+
+export interface Agent {
+  db: Db;
+  log: Logger;
+  metrics: Metrics;
+  sessions: Map<string, WaSession>;
+  simulator: SimulatorBus | undefined;
+  adminUrl: string;
+  health(): {
+    status: "ok" | "degraded";
+    sessions: { name: string; role: string; state: string; phone: string | null; lastEventAt: string | null }[];
+    outbox: { pending: number; oldestPendingAt: string | null };
+    delivery: { failing: boolean; lastError: string | null };
+  };
+  refreshGauges(): void;
+  stop(): Promise<void>;
+}
+
+export async function startAgent(opts: AgentOptions): Promise<Agent> {
+  const { env } = opts;
+  const log = opts.log ?? createLogger(env.LOG_LEVEL);
+  const db = openStore(env.DATA_DIR);
+  const metrics = createMetrics();
+  const outbox = outboxStore(db);
+  let config = opts.config;
+  let groups = monitoredGroups(config);
+  const sessions = new Map<string, WaSession>();
+
+  const edge = opts.edge ?? edgeClient(env.EDGE_URL ?? config.edgeUrl, env.AGENT_TOKEN);
+  const delivery = startDelivery({
+    outbox,
+    edge,
+    log: log.child({ part: "delivery" }),
+    metrics,
+    batchSize: config.delivery.batchSize,
+    pollMs: config.delivery.pollMs,
+    backoff: config.backoff,
+  });
+
+  const ingest = createIngest({
+    db,
+    log: log.child({ part: "ingest" }),
+    metrics,
+    groups: () => groups,
+    ownUsers: () => new Set([...sessions.values()].flatMap((s) => s.ownUsers())),
+    captures: (name) => sessions.get(name)?.config.role !== "sender",
+    resolveLid: async (name, lid) => (await sessions.get(name)?.resolveLid?.(lid)) ?? null,
+    onQueued: () => delivery.wake(),
+  });
+
+  const simulator = env.WA_TRANSPORT === "simulator" ? createSimulatorBus(db) : undefined;
+  for (const sc of config.sessions) {
+    const session = simulator
+      ? createSimulatedSession(sc, { bus: simulator, ingest, log, metrics })
+      : createBaileysSession(sc, { db, log, metrics, ingest, watchdog: config.watchdog, backoff: config.backoff });
+    sessions.set(sc.name, session);
+  }
+
+  const projectSync = startProjectSync(edge, log.child({ part: "projects" }), config.backoff);
+  projectSync.push(config.projects);
+
+  for (const s of sessions.values()) await s.start();
+
+  let watcher: FSWatcher | undefined;
+  if (opts.configFile) {
+    let debounce: NodeJS.Timeout | undefined;
+    const file = opts.configFile;
+    watcher = watch(file, () => {
+      clearTimeout(debounce);
+      debounce = setTimeout(() => {
+        try {
+          const next = loadConfigFile(file);
+          if (JSON.stringify(next.sessions) !== JSON.stringify(config.sessions)) {
+            log.warn("session changes in the config take effect after a restart");
+          }
+          config = { ...config, projects: next.projects };
+          groups = monitoredGroups(config);
+          projectSync.push(config.projects);
+          log.info({ projects: config.projects.length }, "config reloaded");
+        } catch (err) {
+          const problems = err instanceof ConfigFileError ? err.problems : [(err as Error).message];
+          log.error({ problems }, "config change rejected; keeping the previous config");
+        }
+      }, 300);
+    });
+  }
+
+  const agent: Agent = {
+    db,
+    log,
+    metrics,
+    sessions,
+    simulator,
+    adminUrl: "",
+    health() {
+      const ss = [...sessions.values()].map((s) => s.status());
+      const d = delivery.status();
+      const allOpen = ss.every((s) => s.state === "open");
+      return {
+        status: allOpen && !d.failing ? "ok" : "degraded",
+        sessions: ss.map(({ name, role, state, phone, lastEventAt }) => ({ name, role, state, phone, lastEventAt })),
+        outbox: outbox.stats(),
+        delivery: d,
+      };
+    },
+    refreshGauges() {
+      metrics.outboxPending.set(outbox.stats().pending);
+    },
+    stop: async () => {},
+  };
+
+  const app = createAdminApp(agent);
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: env.ADMIN_PORT, hostname: env.ADMIN_HOST }, () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  agent.adminUrl = `http://${env.ADMIN_HOST}:${port}`;
+  log.info({ admin: agent.adminUrl, transport: env.WA_TRANSPORT, sessions: [...sessions.keys()] }, "agent started");
+
+  let stopping: Promise<void> | undefined;
+  agent.stop = () =>
+    (stopping ??= (async () => {
+      watcher?.close();
+      for (const s of sessions.values()) await s.stop().catch((err) => log.error({ err }, "stopping session"));
+      await delivery.stop();
+      await projectSync.stop();
+      await new Promise<void>((r) => server.close(() => r()));
+      closeStore(db);
+      log.info("agent stopped");
+    })());
+  return agent;
+}

@@ -1,0 +1,134 @@
+// agent.yaml: parsed with `yaml`, validated with zod. Every error names the file, line and field, and a bad
+// file means the agent refuses to start.
+import { readFileSync } from "node:fs";
+import { createDropDetector, GroupJid, ProjectInput } from "@wa-monitor/shared";
+import { isNode, LineCounter, parseDocument } from "yaml";
+import { z } from "zod";
+
+const SessionName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, "use lower-case letters, digits, - and _");
+
+export const SessionConfig = z.object({
+  name: SessionName,
+  /** capture: watches groups for drops; sender: posts feedback; both. */
+  role: z.enum(["capture", "sender", "both"]),
+  /** With a phone number the session logs in by pairing code instead of QR. */
+  phone: z
+    .string()
+    .regex(/^\+?[0-9]{8,15}$/, "international number, digits only, e.g. +27821234567")
+    .transform((p) => p.replace(/^\+/, ""))
+    .optional(),
+});
+export type SessionConfig = z.infer<typeof SessionConfig>;
+
+const Pattern = z.string().refine((p) => {
+  try {
+    createDropDetector(p);
+    return true;
+  } catch {
+    return false;
+  }
+}, "not a valid regular expression");
+
+export const ProjectConfig = ProjectInput.extend({
+  groupJid: GroupJid,
+  enabled: z.boolean().default(true),
+  pattern: Pattern.optional(),
+});
+export type ProjectConfig = z.infer<typeof ProjectConfig>;
+
+export const AgentConfig = z
+  .object({
+    edgeUrl: z.url().default("http://127.0.0.1:8787"),
+    sessions: z.array(SessionConfig).min(1),
+    projects: z.array(ProjectConfig).min(1),
+    watchdog: z
+      .object({
+        /** An open session with no event for this long is marked stale and its socket restarted. */
+        staleAfterSeconds: z.number().int().min(30).default(1800),
+        checkEverySeconds: z.number().int().min(1).default(60),
+      })
+      .prefault({}),
+    backoff: z
+      .object({
+        initialMs: z.number().int().min(10).default(1000),
+        maxMs: z.number().int().min(100).default(60_000),
+      })
+      .prefault({}),
+    delivery: z
+      .object({
+        batchSize: z.number().int().min(1).max(500).default(500),
+        pollMs: z.number().int().min(50).default(1000),
+      })
+      .prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    const dup = <T>(items: T[], key: (t: T) => string, path: (i: number) => (string | number)[], what: string) => {
+      const seen = new Set<string>();
+      items.forEach((it, i) => {
+        const k = key(it);
+        if (seen.has(k)) ctx.addIssue({ code: "custom", path: path(i), message: `duplicate ${what} ${k}` });
+        seen.add(k);
+      });
+    };
+    dup(c.sessions, (s) => s.name, (i) => ["sessions", i, "name"], "session name");
+    dup(c.projects, (p) => p.name, (i) => ["projects", i, "name"], "project name");
+    dup(c.projects, (p) => p.groupJid, (i) => ["projects", i, "groupJid"], "group JID");
+    if (!c.sessions.some((s) => s.role !== "sender")) {
+      ctx.addIssue({ code: "custom", path: ["sessions"], message: "at least one session must capture (role capture or both)" });
+    }
+  });
+export type AgentConfig = z.infer<typeof AgentConfig>;
+
+export class ConfigFileError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.join("\n"));
+    this.problems = problems;
+  }
+}
+
+const fieldPath = (path: PropertyKey[]) =>
+  path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), "");
+
+/** Parses and validates YAML text; `file` only names it in errors. */
+export function parseConfig(text: string, file: string): AgentConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const where = (offset: number | undefined) => {
+    if (offset === undefined) return file;
+    const { line, col } = lines.linePos(offset);
+    return `${file}:${line}:${col}`;
+  };
+  if (doc.errors.length) {
+    throw new ConfigFileError(doc.errors.map((e) => `${where(e.pos[0])}: ${e.message.split("\n")[0]}`));
+  }
+  const parsed = AgentConfig.safeParse(doc.toJS() ?? {});
+  if (parsed.success) return parsed.data;
+  throw new ConfigFileError(
+    parsed.error.issues.map((issue) => {
+      // Point at the deepest node that exists on the path: a missing field is reported at its parent.
+      let offset: number | undefined;
+      for (let n = issue.path.length; n >= 0 && offset === undefined; n--) {
+        const node = doc.getIn(issue.path.slice(0, n) as (string | number)[], true);
+        if (isNode(node) && node.range) offset = node.range[0];
+        else if (n === 0 && doc.contents?.range) offset = doc.contents.range[0];
+      }
+      const field = fieldPath(issue.path) || "(top level)";
+      return `${where(offset)}: ${field}: ${issue.message}`;
+    }),
+  );
+}
+
+export function loadConfigFile(file: string): AgentConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigFileError([`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+  }
+  return parseConfig(text, file);
+}
+
+export function captureSessions(c: AgentConfig): SessionConfig[] {
+  return c.sessions.filter((s) => s.role !== "sender");
+}

@@ -1,0 +1,22 @@
+// Process environment of the agent, validated once at start.
+import { z } from "zod";
+
+export const AgentEnv = z.object({
+  AGENT_CONFIG: z.string().default("agent.yaml"),
+  EDGE_URL: z.url().optional(),
+  AGENT_TOKEN: z.string().min(16, "must be at least 16 characters"),
+  DATA_DIR: z.string().default("data"),
+  ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  ADMIN_HOST: z.string().default("127.0.0.1"),
+  WA_TRANSPORT: z.enum(["baileys", "simulator"]).default("baileys"),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+});
+export type AgentEnv = z.infer<typeof AgentEnv>;
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): AgentEnv {
+  const parsed = AgentEnv.safeParse(source);
+  if (parsed.success) return parsed.data;
+  throw new Error(
+    "invalid environment:\n" + parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n"),
+  );
+}

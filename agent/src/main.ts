@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// Entry point of the agent: `run` (default), `check-config [file]`, `backup <file>`.
+import path from "node:path";
+import { ConfigFileError, loadConfigFile } from "./config.ts";
+import { startAgent } from "./agent.ts";
+import { AgentEnv, loadEnv } from "./env.ts";
+import { createLogger } from "./log.ts";
+import { backupStore } from "./store/backup.ts";
+
+const [command = "run", ...args] = process.argv.slice(2);
+
+function fail(message: string): never {
+  process.stderr.write(message.endsWith("\n") ? message : message + "\n");
+  process.exit(1);
+}
+
+function config(file: string) {
+  try {
+    return loadConfigFile(file);
+  } catch (err) {
+    if (err instanceof ConfigFileError) fail(`invalid config:\n${err.problems.map((p) => `  ${p}`).join("\n")}`);
+    throw err;
+  }
+}
+
+switch (command) {
+  case "check-config": {
+    const file = args[0] ?? process.env.AGENT_CONFIG ?? "agent.yaml";
+    const c = config(file);
+    process.stdout.write(
+      `${file}: ok — ${c.sessions.length} session(s) (${c.sessions.map((s) => `${s.name}:${s.role}`).join(", ")}), ` +
+        `${c.projects.length} project(s), ${c.projects.filter((p) => p.enabled).length} enabled\n`,
+    );
+    break;
+  }
+  case "backup": {
+    const target = args[0] ?? fail("usage: agent backup <file>");
+    const dataDir = AgentEnv.shape.DATA_DIR.parse(process.env.DATA_DIR);
+    const pages = await backupStore(dataDir, path.resolve(target));
+    process.stdout.write(`backed up ${path.join(dataDir, "agent.sqlite")} to ${path.resolve(target)} (${pages} pages)\n`);
+    break;
+  }
+  case "run": {
+    let env;
+    try {
+      env = loadEnv();
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    const log = createLogger(env.LOG_LEVEL);
+    const agent = await startAgent({ config: config(env.AGENT_CONFIG), configFile: env.AGENT_CONFIG, env, log });
+    const shutdown = (signal: string) => {
+      log.info({ signal }, "shutting down");
+      // Whatever happens, be gone within 10 s.
+      setTimeout(() => {
+        log.error("shutdown took over 10 s; exiting");
+        process.exit(1);
+      }, 10_000).unref();
+      agent.stop().then(
+        () => process.exit(0),
+        (err) => {
+          log.error({ err }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    };
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+    process.once("SIGINT", () => shutdown("SIGINT"));
+    break;
+  }
+  default:
+    fail(`unknown command ${command}; use run, check-config [file] or backup <file>`);
+}

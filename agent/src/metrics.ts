@@ -1,0 +1,17 @@
+// Prometheus metrics for /metrics.
+import { Counter, Gauge, Registry } from "prom-client";
+
+export function createMetrics() {
+  const registry = new Registry();
+  return {
+    registry,
+    messagesStored: new Counter({ name: "wa_messages_stored_total", help: "Monitored messages stored", labelNames: ["session"], registers: [registry] }),
+    dropsDetected: new Counter({ name: "wa_drops_detected_total", help: "Drop submissions queued for the edge", labelNames: ["session"], registers: [registry] }),
+    delivered: new Counter({ name: "wa_drops_delivered_total", help: "Outbox rows delivered, by edge result", labelNames: ["result"], registers: [registry] }),
+    deliveryFailures: new Counter({ name: "wa_delivery_failures_total", help: "Failed delivery attempts to the edge", registers: [registry] }),
+    outboxPending: new Gauge({ name: "wa_outbox_pending", help: "Outbox rows not yet delivered", registers: [registry] }),
+    sessionState: new Gauge({ name: "wa_session_state", help: "1 for the state each session is in", labelNames: ["session", "state"], registers: [registry] }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,97 @@
+// Storing monitored messages and queueing their drops, in one transaction per batch: a message is on disk
+// before anything downstream sees it, and its outbox rows can never exist without it (or vice versa).
+import { BufferJSON, type WAMessage } from "baileys";
+import type { Db } from "./db.ts";
+
+export interface StoredMessage {
+  session: string;
+  chatJid: string;
+  messageId: string;
+  senderJid: string | null;
+  senderPhone: string | null;
+  senderName: string | null;
+  fromMe: boolean;
+  own: boolean;
+  text: string | null;
+  editOf: string | null;
+  sentAtMs: number;
+  upsertType: string;
+  raw: WAMessage;
+}
+
+export interface OutboxItem {
+  chatJid: string;
+  messageId: string;
+  dropNumber: string;
+  bridge: string;
+  senderJid: string;
+  senderPhone: string | null;
+  senderName: string | null;
+  text: string;
+  sentAt: string;
+}
+
+export interface StoreBatchResult {
+  stored: number;
+  queued: number;
+}
+
+export function messageWriter(db: Db) {
+  const insertMessage = db.prepare(/* sql */ `
+    INSERT INTO messages (session, chat_jid, message_id, sender_jid, sender_phone, sender_name, from_me, own, text,
+                          edit_of, sent_at, upsert_type, raw, stored_at)
+    VALUES (@session, @chatJid, @messageId, @senderJid, @senderPhone, @senderName, @fromMe, @own, @text,
+            @editOf, @sentAtMs, @upsertType, @raw, @storedAt)
+    ON CONFLICT DO NOTHING`);
+  const insertOutbox = db.prepare(/* sql */ `
+    INSERT INTO outbox (chat_jid, message_id, drop_number, bridge, sender_jid, sender_phone, sender_name, text,
+                        sent_at, created_at)
+    VALUES (@chatJid, @messageId, @dropNumber, @bridge, @senderJid, @senderPhone, @senderName, @text, @sentAt,
+            @createdAt)
+    ON CONFLICT DO NOTHING`);
+
+  /** Each entry: a message and the drops it queues if it was not stored before for that session. */
+  return db.transaction((batch: { message: StoredMessage; drops: OutboxItem[] }[]): StoreBatchResult => {
+    let stored = 0;
+    let queued = 0;
+    const now = Date.now();
+    for (const { message: m, drops } of batch) {
+      const res = insertMessage.run({
+        ...m,
+        fromMe: m.fromMe ? 1 : 0,
+        own: m.own ? 1 : 0,
+        raw: JSON.stringify(m.raw, BufferJSON.replacer),
+        storedAt: now,
+      });
+      if (res.changes === 0) continue; // seen before by this session: already handled
+      stored++;
+      for (const d of drops) queued += insertOutbox.run({ ...d, createdAt: now }).changes;
+    }
+    return { stored, queued };
+  });
+}
+
+/** Baileys' getMessage: the content of a message we stored, for retries and poll decryption. */
+export function messageReader(db: Db) {
+  const select = db.prepare<[string, string], { raw: string }>(
+    "SELECT raw FROM messages WHERE chat_jid = ? AND message_id = ? LIMIT 1",
+  );
+  return (chatJid: string, messageId: string): WAMessage | undefined => {
+    const row = select.get(chatJid, messageId);
+    return row ? (JSON.parse(row.raw, BufferJSON.reviver) as WAMessage) : undefined;
+  };
+}
+
+export function lidStore(db: Db) {
+  const upsert = db.prepare(
+    "INSERT INTO lid_map (lid, pn, updated_at) VALUES (?, ?, ?) ON CONFLICT (lid) DO UPDATE SET pn = excluded.pn, updated_at = excluded.updated_at",
+  );
+  const select = db.prepare<[string], { pn: string }>("SELECT pn FROM lid_map WHERE lid = ?");
+  return {
+    remember: db.transaction((pairs: { lid: string; pn: string }[]) => {
+      const now = Date.now();
+      for (const p of pairs) upsert.run(p.lid, p.pn, now);
+    }),
+    phoneJidFor: (lid: string): string | null => select.get(lid)?.pn ?? null,
+  };
+}

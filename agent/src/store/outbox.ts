@@ -1,0 +1,57 @@
+// The agent's durable outbox of drop submissions. Rows are only ever marked delivered — after the edge
+// answered 2xx with a result for them — and never deleted, so a crash at any point loses nothing and a retry
+// is made safe by the edge's idempotency.
+import type { DropSubmission, IngestStatus } from "@wa-monitor/shared";
+import type { Db } from "./db.ts";
+
+export interface OutboxRow extends DropSubmission {
+  id: number;
+  attempts: number;
+}
+
+export function outboxStore(db: Db) {
+  const pending = db.prepare<[number], Record<string, unknown>>(/* sql */ `
+    SELECT id, chat_jid, message_id, drop_number, bridge, sender_jid, sender_phone, sender_name, text, sent_at, attempts
+    FROM outbox WHERE delivered_at IS NULL ORDER BY id LIMIT ?`);
+  const deliver = db.prepare("UPDATE outbox SET delivered_at = ?, result = ?, last_error = NULL WHERE id = ? AND delivered_at IS NULL");
+  const reject = db.prepare("UPDATE outbox SET delivered_at = ?, result = 'rejected', last_error = ? WHERE id = ? AND delivered_at IS NULL");
+  const attempt = db.prepare("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?");
+  const stats = db.prepare<[], { pending: number; oldest: number | null }>(
+    "SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox WHERE delivered_at IS NULL",
+  );
+
+  return {
+    pending(limit: number): OutboxRow[] {
+      return pending.all(limit).map((r) => ({
+        id: r.id as number,
+        attempts: r.attempts as number,
+        chatJid: r.chat_jid as string,
+        messageId: r.message_id as string,
+        dropNumber: r.drop_number as string,
+        bridge: r.bridge as string,
+        senderJid: r.sender_jid as string,
+        senderPhone: (r.sender_phone as string | null) ?? null,
+        senderName: (r.sender_name as string | null) ?? null,
+        text: r.text as string,
+        sentAt: r.sent_at as string,
+      }));
+    },
+    markDelivered: db.transaction((results: { id: number; status: IngestStatus }[]) => {
+      const now = Date.now();
+      for (const r of results) deliver.run(now, r.status, r.id);
+    }),
+    markRejected: db.transaction((rows: { id: number; error: string }[]) => {
+      const now = Date.now();
+      for (const r of rows) reject.run(now, r.error, r.id);
+    }),
+    markAttempt: db.transaction((ids: number[], error: string) => {
+      for (const id of ids) attempt.run(error, id);
+    }),
+    stats() {
+      const s = stats.get()!;
+      return { pending: s.pending, oldestPendingAt: s.oldest === null ? null : new Date(s.oldest).toISOString() };
+    },
+  };
+}
+
+export type OutboxStore = ReturnType<typeof outboxStore>;

@@ -1,0 +1,126 @@
+// Drains the outbox to POST /v1/agent/drops: batches of at most `batchSize` rows and under the edge's 1 MiB
+// body limit, rows marked delivered only on a 2xx with a result for each, exponential backoff while the edge
+// is down or answers 5xx. Stopping lets the in-flight batch finish.
+import { DropSubmission } from "@wa-monitor/shared";
+import type { Logger } from "pino";
+import type { Metrics } from "../metrics.ts";
+import type { OutboxRow, OutboxStore } from "../store/outbox.ts";
+import { backoffDelay, wakeableSleep } from "./backoff.ts";
+import { EdgeError, type EdgeClient } from "./edge-client.ts";
+
+const MAX_BODY_BYTES = 900 * 1024; // under the edge's 1 MiB with room for the envelope
+
+export interface DeliveryOptions {
+  outbox: OutboxStore;
+  edge: EdgeClient;
+  log: Logger;
+  metrics: Metrics;
+  batchSize: number;
+  pollMs: number;
+  backoff: { initialMs: number; maxMs: number };
+}
+
+function toSubmission(r: OutboxRow): DropSubmission {
+  const { id: _id, attempts: _a, ...s } = r;
+  return s;
+}
+
+/** Splits rows so each request body stays under the byte limit. */
+export function chunkBySize(rows: OutboxRow[], maxBytes = MAX_BODY_BYTES): OutboxRow[][] {
+  const chunks: OutboxRow[][] = [];
+  let current: OutboxRow[] = [];
+  let size = 0;
+  for (const r of rows) {
+    const n = Buffer.byteLength(JSON.stringify(toSubmission(r))) + 1;
+    if (current.length && size + n > maxBytes) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(r);
+    size += n;
+  }
+  if (current.length) chunks.push(current);
+  return chunks;
+}
+
+export function startDelivery(opts: DeliveryOptions) {
+  const { outbox, edge, log, metrics } = opts;
+  const sleeper = wakeableSleep();
+  let stopped = false;
+  let failures = 0;
+  let lastError: string | null = null;
+
+  async function deliverOnce(): Promise<"idle" | "sent" | "failed"> {
+    const rows = outbox.pending(opts.batchSize);
+    if (!rows.length) return "idle";
+    // Rows the contract refuses would be refused forever: set them aside (kept, marked rejected).
+    const bad = rows.flatMap((r) => {
+      const v = DropSubmission.safeParse(toSubmission(r));
+      return v.success ? [] : [{ id: r.id, error: v.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") }];
+    });
+    if (bad.length) {
+      outbox.markRejected(bad);
+      log.error({ rows: bad }, "outbox rows do not match the contract; marked rejected");
+    }
+    const good = rows.filter((r) => !bad.some((b) => b.id === r.id));
+    for (const chunk of chunkBySize(good)) {
+      try {
+        const { results } = await edge.postDrops(chunk.map(toSubmission));
+        outbox.markDelivered(chunk.map((r, i) => ({ id: r.id, status: results[i]!.status })));
+        for (const r of results) metrics.delivered.inc({ result: r.status });
+      } catch (err) {
+        const message = (err as Error).message;
+        outbox.markAttempt(chunk.map((r) => r.id), message);
+        metrics.deliveryFailures.inc();
+        if (err instanceof EdgeError && !err.retryable && err.status === 400 && chunk.length === 1) {
+          // The edge refuses this one row for good (contract drift): keep it, stop retrying it.
+          outbox.markRejected([{ id: chunk[0]!.id, error: message }]);
+          continue;
+        }
+        lastError = message;
+        return "failed";
+      }
+    }
+    lastError = null;
+    return "sent";
+  }
+
+  const done = (async () => {
+    while (!stopped) {
+      let outcome: Awaited<ReturnType<typeof deliverOnce>>;
+      try {
+        outcome = await deliverOnce();
+      } catch (err) {
+        log.error({ err }, "delivery loop error");
+        outcome = "failed";
+      }
+      metrics.outboxPending.set(outbox.stats().pending);
+      if (stopped) break;
+      if (outcome === "failed") {
+        const delay = backoffDelay(failures++, opts.backoff.initialMs, opts.backoff.maxMs);
+        log.warn({ retryInMs: delay, error: lastError }, "delivery to the edge failed; will retry");
+        await sleeper.sleep(delay);
+      } else {
+        if (failures) log.info("delivery to the edge recovered");
+        failures = 0;
+        if (outcome === "idle") await sleeper.sleep(opts.pollMs);
+      }
+    }
+  })();
+
+  return {
+    /** New rows are waiting: deliver now instead of at the next poll (no effect during backoff's wait). */
+    wake: () => {
+      if (failures === 0) sleeper.wake();
+    },
+    status: () => ({ failing: failures > 0, lastError }),
+    async stop(): Promise<void> {
+      stopped = true;
+      sleeper.wake();
+      await done;
+    },
+  };
+}
+
+export type Delivery = ReturnType<typeof startDelivery>;

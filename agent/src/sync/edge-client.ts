@@ -1,0 +1,70 @@
+// The edge API as the agent sees it; request and response shapes are the shared contract.
+import {
+  DropsIngestResponse,
+  ErrorBody,
+  type DropSubmission,
+  type ProjectInput,
+} from "@wa-monitor/shared";
+
+export class EdgeError extends Error {
+  readonly status: number;
+  readonly code: string | undefined;
+  constructor(status: number, code: string | undefined, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+  /** Worth retrying as is: the edge or the network is having a moment, not our request. */
+  get retryable(): boolean {
+    return this.status === 0 || this.status === 408 || this.status === 429 || this.status >= 500;
+  }
+}
+
+export interface EdgeClient {
+  postDrops(submissions: DropSubmission[]): Promise<DropsIngestResponse>;
+  putProjects(projects: ProjectInput[]): Promise<void>;
+}
+
+export function edgeClient(baseUrl: string, token: string, timeoutMs = 15_000): EdgeClient {
+  async function call(method: string, path: string, body: unknown): Promise<unknown> {
+    let res: Response;
+    try {
+      res = await fetch(new URL(path, baseUrl), {
+        method,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      throw new EdgeError(0, undefined, `edge unreachable: ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    if (!res.ok) {
+      const err = ErrorBody.safeParse(json);
+      const code = err.success ? err.data.error.code : undefined;
+      const msg = err.success ? err.data.error.message : text.slice(0, 200);
+      throw new EdgeError(res.status, code, `edge answered ${res.status}${code ? ` ${code}` : ""}: ${msg}`);
+    }
+    return json;
+  }
+
+  return {
+    async postDrops(submissions) {
+      const json = await call("POST", "/v1/agent/drops", { submissions });
+      const parsed = DropsIngestResponse.safeParse(json);
+      if (!parsed.success || parsed.data.results.length !== submissions.length) {
+        throw new EdgeError(502, undefined, "edge answered 2xx without a result per submission");
+      }
+      return parsed.data;
+    },
+    async putProjects(projects) {
+      await call("PUT", "/v1/agent/projects", { projects });
+    },
+  };
+}

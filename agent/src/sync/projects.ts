@@ -1,0 +1,49 @@
+// Keeps the edge's project list in step with agent.yaml: pushed at start and after every config change,
+// retried with backoff until the edge takes it.
+import type { Logger } from "pino";
+import type { AgentConfig } from "../config.ts";
+import { backoffDelay, wakeableSleep } from "./backoff.ts";
+import type { EdgeClient } from "./edge-client.ts";
+
+export function startProjectSync(edge: EdgeClient, log: Logger, backoff: AgentConfig["backoff"]) {
+  // Held in an object so TypeScript does not narrow it across the awaits below.
+  const pending: { wanted: AgentConfig["projects"] | null } = { wanted: null };
+  let stopped = false;
+  const sleeper = wakeableSleep();
+  let synced = false;
+
+  const done = (async () => {
+    let attempt = 0;
+    while (!stopped) {
+      const projects = pending.wanted;
+      if (!projects) {
+        await sleeper.sleep(60_000);
+        continue;
+      }
+      try {
+        await edge.putProjects(projects.map(({ name, groupJid, enabled, description }) => ({ name, groupJid, enabled, description })));
+        if (pending.wanted === projects) pending.wanted = null;
+        synced = true;
+        attempt = 0;
+        log.info({ projects: projects.length }, "projects pushed to the edge");
+      } catch (err) {
+        const delay = backoffDelay(attempt++, backoff.initialMs, backoff.maxMs);
+        log.warn({ err: (err as Error).message, retryInMs: delay }, "could not push projects to the edge");
+        await sleeper.sleep(delay);
+      }
+    }
+  })();
+
+  return {
+    push(projects: AgentConfig["projects"]) {
+      pending.wanted = projects;
+      sleeper.wake();
+    },
+    synced: () => synced,
+    async stop() {
+      stopped = true;
+      sleeper.wake();
+      await done;
+    },
+  };
+}

@@ -1,0 +1,120 @@
+// The one handler for incoming WhatsApp messages, live or simulated: Baileys' `messages.upsert` (notify and
+// append) and history sync land here. Monitored-group messages are stored; drops in messages from anyone but
+// our own sessions are queued for the edge in the same transaction.
+import type { WAMessage } from "baileys";
+import type { Logger } from "pino";
+import type { MonitoredGroup } from "../detect/projects.ts";
+import { extractMessage, jidUser, phoneFromJid } from "../detect/extract.ts";
+import type { Metrics } from "../metrics.ts";
+import { lidStore, messageWriter, type OutboxItem, type StoredMessage } from "../store/messages.ts";
+import type { Db } from "../store/db.ts";
+
+export type UpsertKind = "notify" | "append" | "history";
+
+export interface IngestDeps {
+  db: Db;
+  log: Logger;
+  metrics: Metrics;
+  groups: () => Map<string, MonitoredGroup>;
+  /** User parts (phone numbers and LIDs) of every session of this agent. */
+  ownUsers: () => Set<string>;
+  /** Whether a session's captures become submissions (role capture or both). */
+  captures: (session: string) => boolean;
+  /** Asks Baileys for a LID's phone number when our own table does not know it. */
+  resolveLid?: (session: string, lid: string) => Promise<string | null>;
+  onQueued: () => void;
+}
+
+const normaliseJid = (jid: string) => jid.replace(/:\d+@/, "@");
+
+export function createIngest(deps: IngestDeps) {
+  const write = messageWriter(deps.db);
+  const lids = lidStore(deps.db);
+
+  async function senderPhone(session: string, senderJid: string | null, altJid: string | null): Promise<string | null> {
+    const direct = phoneFromJid(senderJid) ?? phoneFromJid(altJid);
+    if (direct) return direct;
+    const lid = [senderJid, altJid].find((j) => j?.endsWith("@lid"));
+    if (!lid) return null;
+    const known = lids.phoneJidFor(normaliseJid(lid));
+    if (known) return phoneFromJid(known);
+    try {
+      const resolved = await deps.resolveLid?.(session, lid);
+      if (resolved) {
+        lids.remember([{ lid: normaliseJid(lid), pn: normaliseJid(resolved) }]);
+        return phoneFromJid(resolved);
+      }
+    } catch (err) {
+      deps.log.debug({ err, lid }, "LID lookup failed; submitting without phone");
+    }
+    return null;
+  }
+
+  async function handle(session: string, messages: WAMessage[], kind: UpsertKind): Promise<{ stored: number; queued: number }> {
+    const groups = deps.groups();
+    const own = deps.ownUsers();
+    const captures = deps.captures(session);
+    const batch: { message: StoredMessage; drops: OutboxItem[] }[] = [];
+    for (const raw of messages) {
+      const m = extractMessage(raw);
+      if (!m) continue;
+      const group = groups.get(m.chatJid);
+      if (!group) continue; // not a monitored group: not ours to keep
+      const senderUser = jidUser(m.senderJid);
+      const altUser = jidUser(m.senderAltJid);
+      // Our own sessions' messages (feedback names drop numbers!) are stored but never submitted.
+      const isOwn = m.fromMe || (senderUser !== null && own.has(senderUser)) || (altUser !== null && own.has(altUser));
+      const phone = await senderPhone(session, m.senderJid, m.senderAltJid);
+      const message: StoredMessage = {
+        session,
+        chatJid: m.chatJid,
+        messageId: m.messageId,
+        senderJid: m.senderJid,
+        senderPhone: phone,
+        senderName: m.senderName,
+        fromMe: m.fromMe,
+        own: isOwn,
+        text: m.text,
+        editOf: m.editOf,
+        sentAtMs: m.sentAtMs,
+        upsertType: kind,
+        raw,
+      };
+      const drops: OutboxItem[] = [];
+      if (captures && !isOwn && m.text) {
+        for (const dropNumber of group.detector.detect(m.text)) {
+          drops.push({
+            chatJid: m.chatJid,
+            // An edit's drops belong to the message it edits: a drop it adds counts, one it repeats is a duplicate.
+            messageId: m.editOf ?? m.messageId,
+            dropNumber,
+            bridge: session,
+            senderJid: m.senderJid ?? m.senderAltJid ?? "unknown",
+            senderPhone: phone,
+            senderName: m.senderName,
+            text: m.text,
+            sentAt: new Date(m.sentAtMs).toISOString(),
+          });
+        }
+      }
+      batch.push({ message, drops });
+    }
+    if (!batch.length) return { stored: 0, queued: 0 };
+    const result = write(batch);
+    deps.metrics.messagesStored.inc({ session }, result.stored);
+    deps.metrics.dropsDetected.inc({ session }, result.queued);
+    if (result.queued) {
+      deps.log.info({ session, queued: result.queued, kind }, "drops queued for the edge");
+      deps.onQueued();
+    }
+    return result;
+  }
+
+  return {
+    handle,
+    rememberLids: (pairs: { lid: string; pn: string }[]) =>
+      lids.remember(pairs.map((p) => ({ lid: normaliseJid(p.lid), pn: normaliseJid(p.pn) }))),
+  };
+}
+
+export type Ingest = ReturnType<typeof createIngest>;

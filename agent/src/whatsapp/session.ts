@@ -1,0 +1,40 @@
+// What the rest of the agent sees of a WhatsApp session, whether Baileys or the simulator is behind it.
+import type { WAMessage } from "baileys";
+import type { SessionConfig } from "../config.ts";
+import type { SessionState } from "./connection-rules.ts";
+
+export interface SessionStatus {
+  name: string;
+  role: SessionConfig["role"];
+  state: SessionState;
+  phone: string | null;
+  lastEventAt: string | null;
+  qr: string | null;
+  pairingCode: string | null;
+  detail: string | null;
+}
+
+export interface SentMessage {
+  waMessageId: string;
+}
+
+export interface WaSession {
+  readonly config: SessionConfig;
+  status(): SessionStatus;
+  /** User parts of this session's own JIDs (phone number, LID), to recognise its messages in groups. */
+  ownUsers(): string[];
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  send(chatJid: string, text: string, mentions?: string[]): Promise<SentMessage>;
+  resolveLid?(lid: string): Promise<string | null>;
+}
+
+/**
+ * The Baileys events the agent listens to, as the subset of Baileys' own event emitter it uses. The simulator
+ * provides an emitter of the same shape, so both go through `wireMessageEvents`.
+ */
+export interface MessageEventSource {
+  on(event: "messages.upsert", listener: (arg: { messages: WAMessage[]; type: "notify" | "append"; requestId?: string }) => void): void;
+  on(event: "messaging-history.set", listener: (arg: { messages: WAMessage[]; lidPnMappings?: { lid: string; pn: string }[] }) => void): void;
+  on(event: "lid-mapping.update", listener: (arg: { lid: string; pn: string }) => void): void;
+}

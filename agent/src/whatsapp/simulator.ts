@@ -1,0 +1,154 @@
+// The simulated WhatsApp transport (WA_TRANSPORT=simulator). Messages are built as Baileys WAMessages and
+// emitted as Baileys' own `messages.upsert` event into the same wiring and handler live sessions use. What a
+// simulated session sends is recorded (GET /simulate/sent) and echoed into the group for every simulated
+// session, as WhatsApp would — so our own feedback reaching the other number is exercised too.
+import { EventEmitter } from "node:events";
+import { randomBytes } from "node:crypto";
+import { proto, type WAMessage } from "baileys";
+import type { Logger } from "pino";
+import type { SessionConfig } from "../config.ts";
+import type { Metrics } from "../metrics.ts";
+import type { Db } from "../store/db.ts";
+import type { SessionState } from "./connection-rules.ts";
+import type { Ingest } from "./ingest.ts";
+import type { MessageEventSource, SessionStatus, WaSession } from "./session.ts";
+import { wireMessageEvents } from "./wire.ts";
+
+export interface SimulatedMessage {
+  chatJid: string;
+  senderJid: string;
+  senderName?: string | undefined;
+  text: string;
+  id?: string | undefined;
+  timestamp?: number | undefined; // seconds since epoch, as WhatsApp sends it
+  /** Makes this message an edit of the message with this id. */
+  editOf?: string | undefined;
+}
+
+export interface SimulatedSession extends WaSession {
+  /** Delivers messages to this session exactly as Baileys would (one messages.upsert of type notify) and
+   * resolves once they are stored. */
+  inject(messages: SimulatedMessage[]): Promise<WAMessage[]>;
+}
+
+export const newMessageId = () => `3EB0${randomBytes(8).toString("hex").toUpperCase()}`;
+
+/** A stable, fake phone number per simulated session, so its messages can be recognised as our own. */
+export function simulatedPhone(config: SessionConfig): string {
+  if (config.phone) return config.phone;
+  let h = 0;
+  for (const c of config.name) h = (h * 31 + c.charCodeAt(0)) % 1_000_000;
+  return `2760${String(h).padStart(7, "0")}`;
+}
+
+export function buildWaMessage(m: SimulatedMessage, ownJid: string): WAMessage {
+  const id = m.id ?? newMessageId();
+  const content: proto.IMessage = m.editOf
+    ? {
+        protocolMessage: {
+          type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT,
+          key: { remoteJid: m.chatJid, id: m.editOf, fromMe: m.senderJid === ownJid, participant: m.senderJid },
+          editedMessage: { conversation: m.text },
+        },
+      }
+    : m.text.includes("\n") || m.text.length > 200
+      ? { extendedTextMessage: { text: m.text } }
+      : { conversation: m.text };
+  return {
+    key: { remoteJid: m.chatJid, id, fromMe: m.senderJid === ownJid, participant: m.senderJid },
+    message: content,
+    messageTimestamp: m.timestamp ?? Math.floor(Date.now() / 1000),
+    pushName: m.senderName ?? null,
+  };
+}
+
+export function createSimulatorBus(db: Db) {
+  const sessions = new Map<string, SimulatedSession>();
+  const record = db.prepare(
+    "INSERT INTO sim_sent (session, chat_jid, text, mentions, wa_message_id, sent_at) VALUES (?, ?, ?, ?, ?, ?)",
+  );
+  const list = db.prepare<[number], { id: number; session: string; chat_jid: string; text: string; mentions: string; wa_message_id: string; sent_at: number }>(
+    "SELECT * FROM sim_sent WHERE id > ? ORDER BY id",
+  );
+  return {
+    sessions,
+    record(session: string, chatJid: string, text: string, mentions: string[], id: string) {
+      record.run(session, chatJid, text, JSON.stringify(mentions), id, Date.now());
+    },
+    sent(afterId = 0) {
+      return list.all(afterId).map((r) => ({
+        id: r.id,
+        session: r.session,
+        chatJid: r.chat_jid,
+        text: r.text,
+        mentions: JSON.parse(r.mentions) as string[],
+        waMessageId: r.wa_message_id,
+        sentAt: new Date(r.sent_at).toISOString(),
+      }));
+    },
+  };
+}
+
+export type SimulatorBus = ReturnType<typeof createSimulatorBus>;
+
+export function createSimulatedSession(
+  config: SessionConfig,
+  deps: { bus: SimulatorBus; ingest: Ingest; log: Logger; metrics: Metrics },
+): SimulatedSession {
+  const log = deps.log.child({ session: config.name, transport: "simulator" });
+  const ev = new EventEmitter();
+  const phone = simulatedPhone(config);
+  const ownJid = `${phone}@s.whatsapp.net`;
+  let state: SessionState = "closed";
+  let lastEventAt: number | null = null;
+  const setState = (s: SessionState) => {
+    deps.metrics.sessionState.set({ session: config.name, state }, 0);
+    state = s;
+    deps.metrics.sessionState.set({ session: config.name, state: s }, 1);
+  };
+  const wiring = wireMessageEvents(ev as unknown as MessageEventSource, config.name, deps.ingest, log, () => {
+    lastEventAt = Date.now();
+  });
+
+  const session: SimulatedSession = {
+    config,
+    status: (): SessionStatus => ({
+      name: config.name,
+      role: config.role,
+      state,
+      phone: `+${phone}`,
+      lastEventAt: lastEventAt ? new Date(lastEventAt).toISOString() : null,
+      qr: null,
+      pairingCode: null,
+      detail: "simulated",
+    }),
+    ownUsers: () => [phone],
+    async start() {
+      setState("open");
+      lastEventAt = Date.now();
+      deps.bus.sessions.set(config.name, session);
+    },
+    async stop() {
+      setState("closed");
+      deps.bus.sessions.delete(config.name);
+    },
+    async inject(messages) {
+      if (state !== "open") throw new Error(`simulated session ${config.name} is ${state}`);
+      const built = messages.map((m) => buildWaMessage(m, ownJid));
+      ev.emit("messages.upsert", { messages: built, type: "notify" });
+      await wiring.settled();
+      return built;
+    },
+    async send(chatJid, text, mentions = []) {
+      if (state !== "open") throw new Error(`simulated session ${config.name} is ${state}`);
+      const id = newMessageId();
+      deps.bus.record(config.name, chatJid, text, mentions, id);
+      // Every simulated number in the group sees it, the sender as fromMe.
+      for (const s of deps.bus.sessions.values()) {
+        await s.inject([{ chatJid, senderJid: ownJid, text, id, senderName: `wa-monitor (${config.name})` }]);
+      }
+      return { waMessageId: id };
+    },
+  };
+  return session;
+}

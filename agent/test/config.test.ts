@@ -1,0 +1,101 @@
+import { execFile } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { ConfigFileError, loadConfigFile, parseConfig } from "../src/config.ts";
+import { tempDir } from "./helpers.ts";
+
+const run = promisify(execFile);
+const main = path.resolve(import.meta.dirname, "../src/main.ts");
+const example = path.resolve(import.meta.dirname, "../agent.example.yaml");
+
+function problems(text: string): string[] {
+  try {
+    parseConfig(text, "agent.yaml");
+  } catch (err) {
+    if (err instanceof ConfigFileError) return err.problems;
+    throw err;
+  }
+  throw new Error("config was accepted");
+}
+
+const base = `sessions:
+  - name: primary
+    role: capture
+projects:
+  - name: Lawley
+    groupJid: 120363418298130331@g.us
+`;
+
+describe("agent config", () => {
+  it("accepts the shipped example with the four projects", () => {
+    const c = loadConfigFile(example);
+    expect(c.projects.map((p) => [p.name, p.groupJid])).toEqual([
+      ["Lawley", "120363418298130331@g.us"],
+      ["Velo Test", "120363421664266245@g.us"],
+      ["Mohadin", "120363421532174586@g.us"],
+      ["Mamelodi", "120363408849234743@g.us"],
+    ]);
+    expect(c.sessions.map((s) => s.name)).toEqual(["primary", "backup", "sender"]);
+  });
+
+  it("fills defaults", () => {
+    const c = parseConfig(base, "agent.yaml");
+    expect(c.watchdog).toEqual({ staleAfterSeconds: 1800, checkEverySeconds: 60 });
+    expect(c.projects[0]!.enabled).toBe(true);
+  });
+
+  it("names file, line, column and field of a bad value", () => {
+    expect(problems(base.replace("role: capture", "role: watcher"))).toEqual([
+      expect.stringMatching(/^agent\.yaml:3:11: sessions\[0\]\.role: /),
+    ]);
+    expect(problems(base.replace("120363418298130331@g.us", "27821234567@s.whatsapp.net"))).toEqual([
+      expect.stringMatching(/^agent\.yaml:6:15: projects\[0\]\.groupJid: group JID must look like/),
+    ]);
+  });
+
+  it("reports a missing field at its parent", () => {
+    expect(problems(base.replace("    role: capture\n", ""))).toEqual([expect.stringMatching(/^agent\.yaml:2:5: sessions\[0\]\.role: /)]);
+  });
+
+  it("rejects an invalid per-project pattern, duplicates, and a config with no capturing session", () => {
+    expect(problems(base + '    pattern: "DR(["\n')).toEqual([expect.stringMatching(/projects\[0\]\.pattern: not a valid regular expression/)]);
+    const dupes = base + "  - name: Lawley\n    groupJid: 120363418298130331@g.us\n";
+    expect(problems(dupes)).toEqual([
+      expect.stringMatching(/agent\.yaml:7:11: projects\[1\]\.name: duplicate project name/),
+      expect.stringMatching(/agent\.yaml:8:15: projects\[1\]\.groupJid: duplicate group JID/),
+    ]);
+    expect(problems(base.replace("role: capture", "role: sender"))).toEqual([expect.stringMatching(/sessions: at least one session must capture/)]);
+  });
+
+  it("reports YAML syntax errors with their line", () => {
+    expect(problems("sessions: [\n  - x\nprojects: {")[0]).toMatch(/^agent\.yaml:\d+:\d+: /);
+    expect(problems("a: 1\na: 2\n")[0]).toMatch(/^agent\.yaml:2:1: .*[Uu]nique/);
+  });
+
+  it("check-config exits 0 for a good file and 1 with the problems for a bad one", async () => {
+    const ok = await run(process.execPath, [main, "check-config", example]);
+    expect(ok.stdout).toMatch(/ok — 3 session\(s\).*4 project\(s\)/);
+    const dir = await tempDir();
+    const bad = path.join(dir, "bad.yaml");
+    await writeFile(bad, base.replace("role: capture", "role: nope"));
+    const err = await run(process.execPath, [main, "check-config", bad]).catch((e) => e);
+    expect(err.code).toBe(1);
+    expect(err.stderr).toContain(`${bad}:3:11: sessions[0].role`);
+  });
+
+  it("refuses to start with a bad config or environment", async () => {
+    const dir = await tempDir();
+    const bad = path.join(dir, "bad.yaml");
+    await writeFile(bad, "sessions: []\n");
+    const err = await run(process.execPath, [main], {
+      env: { ...process.env, AGENT_CONFIG: bad, AGENT_TOKEN: "x".repeat(20), DATA_DIR: dir },
+    }).catch((e) => e);
+    expect(err.code).toBe(1);
+    expect(err.stderr).toContain(`${bad}:1:11: sessions`);
+    const noToken = await run(process.execPath, [main], { env: { ...process.env, AGENT_CONFIG: example, AGENT_TOKEN: "" } }).catch((e) => e);
+    expect(noToken.code).toBe(1);
+    expect(noToken.stderr).toContain("AGENT_TOKEN");
+  });
+});

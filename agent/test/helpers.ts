@@ -1,0 +1,174 @@
+// Test rig for the agent: the real edge (the Worker's fetch handler on a local HTTP server, against a fresh
+// real Postgres through the Neon driver), and agents on the simulator transport, in-process or as a child
+// process running the same entry point as production.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { AddressInfo } from "node:net";
+import { serve, type ServerType } from "@hono/node-server";
+import { stringify } from "yaml";
+import { sqlClient } from "../../tools/test/db.ts";
+import { freePort } from "../../tools/ports.ts";
+import { AGENT_TOKEN, callWorker, edgeEnv, PROJECTS } from "../../edge-api/test/harness.ts";
+import { startAgent, type Agent } from "../src/agent.ts";
+import { AgentConfig } from "../src/config.ts";
+import { AgentEnv } from "../src/env.ts";
+
+export { AGENT_TOKEN, PROJECTS };
+export const LAWLEY = PROJECTS[0]!.groupJid;
+
+export interface EdgeServer {
+  url: string;
+  databaseUrl: string;
+  /** Paths of the requests that reached the Worker. */
+  requests: string[];
+  /** Awaited after the Worker answered and before the answer is sent: lets a test hold a response. */
+  afterHandle: ((req: Request) => Promise<void>) | undefined;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  query<T = any>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+export async function startEdgeServer(): Promise<EdgeServer> {
+  const env = await edgeEnv();
+  let server: ServerType | undefined;
+  let port = 0;
+  const edge: EdgeServer = {
+    url: "",
+    databaseUrl: env.DATABASE_URL,
+    requests: [],
+    afterHandle: undefined,
+    async start() {
+      server = await new Promise<ServerType>((resolve) => {
+        const s = serve(
+          {
+            hostname: "127.0.0.1",
+            port,
+            fetch: async (req: Request) => {
+              edge.requests.push(`${req.method} ${new URL(req.url).pathname}`);
+              const res = await callWorker(req, env);
+              if (edge.afterHandle) await edge.afterHandle(req);
+              return res;
+            },
+          },
+          () => resolve(s),
+        );
+      });
+      port = (server.address() as AddressInfo).port;
+      edge.url = `http://127.0.0.1:${port}`;
+    },
+    async stop() {
+      const s = server;
+      server = undefined;
+      if (!s) return;
+      (s as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await new Promise<void>((r) => s.close(() => r()));
+    },
+    async query(sql, params = []) {
+      const c = await sqlClient(env.DATABASE_URL);
+      try {
+        return (await c.query(sql, params)).rows;
+      } finally {
+        await c.end();
+      }
+    },
+  };
+  await edge.start();
+  return edge;
+}
+
+export function testConfig(over: Partial<Record<string, unknown>> = {}): AgentConfig {
+  return AgentConfig.parse({
+    sessions: [
+      { name: "primary", role: "capture" },
+      { name: "backup", role: "capture" },
+      { name: "sender", role: "sender" },
+    ],
+    projects: PROJECTS,
+    backoff: { initialMs: 50, maxMs: 400 },
+    delivery: { pollMs: 100, batchSize: 500 },
+    ...over,
+  });
+}
+
+export async function tempDir(prefix = "wam-agent-"): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), prefix));
+}
+
+export async function startTestAgent(edgeUrl: string, opts: { dataDir?: string; config?: AgentConfig } = {}): Promise<Agent> {
+  const env = AgentEnv.parse({
+    AGENT_TOKEN,
+    EDGE_URL: edgeUrl,
+    DATA_DIR: opts.dataDir ?? (await tempDir()),
+    ADMIN_PORT: "0",
+    WA_TRANSPORT: "simulator",
+    LOG_LEVEL: "silent",
+  });
+  return startAgent({ config: opts.config ?? testConfig(), env });
+}
+
+export interface SimMessage {
+  session: string;
+  chatJid?: string;
+  senderJid?: string;
+  senderName?: string;
+  text: string;
+  id?: string;
+  timestamp?: number;
+  editOf?: string;
+}
+
+export async function simulate(adminUrl: string, messages: SimMessage[]) {
+  const res = await fetch(`${adminUrl}/simulate/messages`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      messages: messages.map((m) => ({ chatJid: LAWLEY, senderJid: "27821234567@s.whatsapp.net", senderName: "Thabo", ...m })),
+    }),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+export async function eventually<T>(fn: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (check(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(last)?.slice(0, 500)}`);
+}
+
+/** The agent as a child process, running the production entry point. */
+export async function spawnAgent(opts: { edgeUrl: string; dataDir: string; config?: AgentConfig }) {
+  const port = await freePort();
+  const configFile = path.join(opts.dataDir, "agent.yaml");
+  await writeFile(configFile, stringify(opts.config ?? testConfig()));
+  const child: ChildProcess = spawn(process.execPath, [path.resolve(import.meta.dirname, "../src/main.ts")], {
+    env: {
+      ...process.env,
+      AGENT_TOKEN,
+      EDGE_URL: opts.edgeUrl,
+      DATA_DIR: opts.dataDir,
+      ADMIN_PORT: String(port),
+      WA_TRANSPORT: "simulator",
+      AGENT_CONFIG: configFile,
+      LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const adminUrl = `http://127.0.0.1:${port}`;
+  await eventually(
+    () => fetch(`${adminUrl}/health`).then((r) => r.ok, () => false),
+    (ok) => ok || child.exitCode !== null,
+    20_000,
+  );
+  if (child.exitCode !== null) throw new Error(`agent exited: ${output}`);
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  return { child, adminUrl, exited, output: () => output };
+}
