@@ -58,6 +58,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const sessions = new Map<string, WaSession>();
 
   const edge = opts.edge ?? edgeClient(env.EDGE_URL ?? config.edgeUrl, env.AGENT_TOKEN);
+  // Delivery is defined below; the callback only runs after the first push, well after that.
+  const projectSync = startProjectSync(edge, log.child({ part: "projects" }), config.backoff, () => delivery.wake());
+  projectSync.push(config.projects);
   const delivery = startDelivery({
     outbox,
     edge,
@@ -66,6 +69,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     batchSize: config.delivery.batchSize,
     pollMs: config.delivery.pollMs,
     backoff: config.backoff,
+    ready: projectSync.synced,
+    onUnknownGroup: () => projectSync.push(config.projects),
   });
 
   const ingest = createIngest({
@@ -86,9 +91,6 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       : createBaileysSession(sc, { db, log, metrics, ingest, watchdog: config.watchdog, backoff: config.backoff });
     sessions.set(sc.name, session);
   }
-
-  const projectSync = startProjectSync(edge, log.child({ part: "projects" }), config.backoff);
-  projectSync.push(config.projects);
 
   for (const s of sessions.values()) await s.start();
 

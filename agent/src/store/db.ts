@@ -41,13 +41,14 @@ const SCHEMA: string[] = [
     sent_at      TEXT NOT NULL,      -- ISO 8601
     created_at   INTEGER NOT NULL,
     attempts     INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
     last_error   TEXT,
     delivered_at INTEGER,
     result       TEXT,               -- new | resubmission | duplicate | unknown_group | rejected
     -- The backup number seeing the same message adds nothing here; the edge dedupes again anyway.
     UNIQUE (chat_jid, message_id, drop_number)
   );
-  CREATE INDEX outbox_pending ON outbox (id) WHERE delivered_at IS NULL;
+  CREATE INDEX outbox_pending ON outbox (next_attempt_at, id) WHERE delivered_at IS NULL;
 
   CREATE TABLE wa_creds (
     session TEXT PRIMARY KEY,

@@ -10,19 +10,21 @@ export interface OutboxRow extends DropSubmission {
 }
 
 export function outboxStore(db: Db) {
-  const pending = db.prepare<[number], Record<string, unknown>>(/* sql */ `
+  const pending = db.prepare<[number, number], Record<string, unknown>>(/* sql */ `
     SELECT id, chat_jid, message_id, drop_number, bridge, sender_jid, sender_phone, sender_name, text, sent_at, attempts
-    FROM outbox WHERE delivered_at IS NULL ORDER BY id LIMIT ?`);
+    FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?`);
   const deliver = db.prepare("UPDATE outbox SET delivered_at = ?, result = ?, last_error = NULL WHERE id = ? AND delivered_at IS NULL");
   const reject = db.prepare("UPDATE outbox SET delivered_at = ?, result = 'rejected', last_error = ? WHERE id = ? AND delivered_at IS NULL");
   const attempt = db.prepare("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?");
+  const defer = db.prepare("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?");
   const stats = db.prepare<[], { pending: number; oldest: number | null }>(
     "SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox WHERE delivered_at IS NULL",
   );
 
   return {
-    pending(limit: number): OutboxRow[] {
-      return pending.all(limit).map((r) => ({
+    /** Undelivered rows that are due, oldest first. */
+    pending(limit: number, now = Date.now()): OutboxRow[] {
+      return pending.all(now, limit).map((r) => ({
         id: r.id as number,
         attempts: r.attempts as number,
         chatJid: r.chat_jid as string,
@@ -46,6 +48,10 @@ export function outboxStore(db: Db) {
     }),
     markAttempt: db.transaction((ids: number[], error: string) => {
       for (const id of ids) attempt.run(error, id);
+    }),
+    /** Not delivered, and not due again before `retryAt` (ms). */
+    defer: db.transaction((rows: { id: number; retryAt: number }[], error: string) => {
+      for (const r of rows) defer.run(error, r.retryAt, r.id);
     }),
     stats() {
       const s = stats.get()!;

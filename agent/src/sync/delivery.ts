@@ -18,6 +18,10 @@ export interface DeliveryOptions {
   batchSize: number;
   pollMs: number;
   backoff: { initialMs: number; maxMs: number };
+  /** Delivery waits until this is true (the edge has our projects), so no drop meets an unknown group. */
+  ready?: () => boolean;
+  /** The edge did not know a group we monitor: it has fallen out of step with our projects. */
+  onUnknownGroup?: () => void;
 }
 
 function toSubmission(r: OutboxRow): DropSubmission {
@@ -52,6 +56,7 @@ export function startDelivery(opts: DeliveryOptions) {
   let lastError: string | null = null;
 
   async function deliverOnce(): Promise<"idle" | "sent" | "failed"> {
+    if (opts.ready && !opts.ready()) return "idle";
     const rows = outbox.pending(opts.batchSize);
     if (!rows.length) return "idle";
     // Rows the contract refuses would be refused forever: set them aside (kept, marked rejected).
@@ -67,8 +72,22 @@ export function startDelivery(opts: DeliveryOptions) {
     for (const chunk of chunkBySize(good)) {
       try {
         const { results } = await edge.postDrops(chunk.map(toSubmission));
-        outbox.markDelivered(chunk.map((r, i) => ({ id: r.id, status: results[i]!.status })));
-        for (const r of results) metrics.delivered.inc({ result: r.status });
+        const unknown = chunk.filter((_, i) => results[i]!.status === "unknown_group");
+        outbox.markDelivered(
+          chunk.flatMap((r, i) => (results[i]!.status === "unknown_group" ? [] : [{ id: r.id, status: results[i]!.status }])),
+        );
+        for (const r of results) if (r.status !== "unknown_group") metrics.delivered.inc({ result: r.status });
+        if (unknown.length) {
+          // Only monitored groups reach the outbox, so the edge is missing a project: keep the rows, push the
+          // projects again, and retry these rows later without holding up the rest.
+          const now = Date.now();
+          outbox.defer(
+            unknown.map((r) => ({ id: r.id, retryAt: now + backoffDelay(r.attempts, opts.backoff.initialMs, opts.backoff.maxMs) })),
+            "edge does not know this group yet",
+          );
+          log.warn({ rows: unknown.length }, "edge answered unknown_group; re-pushing projects and retrying later");
+          opts.onUnknownGroup?.();
+        }
       } catch (err) {
         const message = (err as Error).message;
         outbox.markAttempt(chunk.map((r) => r.id), message);

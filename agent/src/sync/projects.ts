@@ -5,7 +5,7 @@ import type { AgentConfig } from "../config.ts";
 import { backoffDelay, wakeableSleep } from "./backoff.ts";
 import type { EdgeClient } from "./edge-client.ts";
 
-export function startProjectSync(edge: EdgeClient, log: Logger, backoff: AgentConfig["backoff"]) {
+export function startProjectSync(edge: EdgeClient, log: Logger, backoff: AgentConfig["backoff"], onSynced?: () => void) {
   // Held in an object so TypeScript does not narrow it across the awaits below.
   const pending: { wanted: AgentConfig["projects"] | null } = { wanted: null };
   let stopped = false;
@@ -25,6 +25,7 @@ export function startProjectSync(edge: EdgeClient, log: Logger, backoff: AgentCo
         if (pending.wanted === projects) pending.wanted = null;
         synced = true;
         attempt = 0;
+        onSynced?.();
         log.info({ projects: projects.length }, "projects pushed to the edge");
       } catch (err) {
         const delay = backoffDelay(attempt++, backoff.initialMs, backoff.maxMs);

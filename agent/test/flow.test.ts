@@ -1,0 +1,125 @@
+// WhatsApp (simulated) → agent store → outbox → the real edge → Postgres.
+import { afterEach, describe, expect, it } from "vitest";
+import type { Agent } from "../src/agent.ts";
+import { eventually, LAWLEY, simulate, startEdgeServer, startTestAgent, type EdgeServer } from "./helpers.ts";
+
+let edge: EdgeServer | undefined;
+let agent: Agent | undefined;
+
+afterEach(async () => {
+  await agent?.stop();
+  await edge?.stop();
+  agent = undefined;
+  edge = undefined;
+});
+
+const countRows = async (e: EdgeServer) =>
+  (await e.query("SELECT (SELECT count(*) FROM drops)::int AS drops, (SELECT count(*) FROM submissions)::int AS subs"))[0];
+
+describe("agent → edge", () => {
+  it("pushes the configured projects and delivers a simulated drop into Postgres", async () => {
+    edge = await startEdgeServer();
+    agent = await startTestAgent(edge.url);
+    await eventually(() => edge!.query("SELECT name FROM projects ORDER BY name"), (r) => r.length === 4);
+    const r = await simulate(agent.adminUrl, [{ session: "primary", text: "DR12345678 installed, pics attached", id: "SIM-1" }]);
+    expect(r.status).toBe(200);
+    const rows = await eventually(
+      () => edge!.query("SELECT drop_number, status, bridge, message_id, sender_phone FROM drops JOIN submissions USING (drop_number)"),
+      (r) => r.length === 1,
+    );
+    expect(rows[0]).toEqual({ drop_number: "DR12345678", status: "new", bridge: "primary", message_id: "SIM-1", sender_phone: "+27821234567" });
+    const outbox = agent.db.prepare("SELECT result, delivered_at IS NOT NULL AS delivered FROM outbox").all();
+    expect(outbox).toEqual([{ result: "new", delivered: 1 }]);
+  });
+
+  it("the same message via primary and backup is one submission, with the first bridge kept", async () => {
+    edge = await startEdgeServer();
+    agent = await startTestAgent(edge.url);
+    await simulate(agent.adminUrl, [
+      { session: "backup", text: "DR55550000", id: "DUAL-1" },
+      { session: "primary", text: "DR55550000", id: "DUAL-1" },
+    ]);
+    await eventually(() => countRows(edge!), (c) => c.subs === 1);
+    // Give a second delivery the chance to happen if it were going to.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await countRows(edge)).toEqual({ drops: 1, subs: 1 });
+    expect(await edge.query("SELECT bridge FROM submissions")).toEqual([{ bridge: "backup" }]);
+    // Both numbers stored the message.
+    expect(agent.db.prepare("SELECT session FROM messages WHERE message_id = 'DUAL-1' ORDER BY session").all()).toEqual([
+      { session: "backup" },
+      { session: "primary" },
+    ]);
+  });
+
+  it("a re-post of a drop is a resubmission", async () => {
+    edge = await startEdgeServer();
+    agent = await startTestAgent(edge.url);
+    await simulate(agent.adminUrl, [{ session: "primary", text: "DR77770000", id: "P1" }]);
+    await eventually(() => countRows(edge!), (c) => c.subs === 1);
+    await simulate(agent.adminUrl, [{ session: "primary", text: "DR77770000 redone, new photos", id: "P2" }]);
+    const [drop] = await eventually(
+      () => edge!.query("SELECT status, resubmitted, submission_count FROM drops"),
+      (r) => r[0]?.submission_count === 2,
+    );
+    expect(drop).toEqual({ status: "resubmitted", resubmitted: true, submission_count: 2 });
+    expect(agent.db.prepare("SELECT message_id, result FROM outbox ORDER BY id").all()).toEqual([
+      { message_id: "P1", result: "new" },
+      { message_id: "P2", result: "resubmission" },
+    ]);
+  });
+
+  it("our own feedback echoed into the group never becomes a submission", async () => {
+    edge = await startEdgeServer();
+    agent = await startTestAgent(edge.url);
+    const sent = await agent.sessions.get("sender")!.send(LAWLEY, "QA: DR12121212 is missing the ONT barcode photo");
+    // Every simulated number saw it; the capture numbers stored it as ours.
+    const seen = agent.db.prepare("SELECT session, own FROM messages WHERE message_id = ? ORDER BY session").all(sent.waMessageId);
+    expect(seen).toEqual([
+      { session: "backup", own: 1 },
+      { session: "primary", own: 1 },
+      { session: "sender", own: 1 },
+    ]);
+    expect(agent.db.prepare("SELECT count(*) AS n FROM outbox").get()).toEqual({ n: 0 });
+    const list = (await (await fetch(`${agent.adminUrl}/simulate/sent`)).json()) as any;
+    expect(list.messages).toMatchObject([{ session: "sender", chatJid: LAWLEY, waMessageId: sent.waMessageId }]);
+  });
+
+  it("holds 1,000 drops while the edge is down and delivers each once when it returns", async () => {
+    edge = await startEdgeServer();
+    agent = await startTestAgent(edge.url);
+    await eventually(() => edge!.query("SELECT 1 FROM projects"), (r) => r.length === 4);
+    await edge.stop();
+    const messages = Array.from({ length: 1000 }, (_, i) => ({
+      session: i % 3 === 0 ? "backup" : "primary",
+      text: `DR${String(30_000_000 + i)} done`,
+      id: `DOWN-${i}`,
+    }));
+    expect((await simulate(agent.adminUrl, messages)).status).toBe(200);
+    const health = await eventually(
+      () => fetch(`${agent!.adminUrl}/health`).then((r) => r.json() as Promise<any>),
+      (h: any) => h.outbox.pending === 1000 && h.delivery.failing,
+    );
+    expect(health.status).toBe("degraded");
+    await edge.start();
+    await eventually(() => countRows(edge!), (c) => c.subs === 1000, 30_000);
+    await eventually(
+      () => fetch(`${agent!.adminUrl}/health`).then((r) => r.json() as Promise<any>),
+      (h: any) => h.outbox.pending === 0 && h.status === "ok",
+    );
+    expect(await countRows(edge)).toEqual({ drops: 1000, subs: 1000 });
+    expect(await edge.query("SELECT status, count(*)::int AS n FROM drops GROUP BY status")).toEqual([{ status: "new", n: 1000 }]);
+    expect(agent.db.prepare("SELECT result, count(*) AS n FROM outbox GROUP BY result").all()).toEqual([{ result: "new", n: 1000 }]);
+  }, 60_000);
+
+  it("answers bad simulator input with JSON errors", async () => {
+    edge = await startEdgeServer();
+    agent = await startTestAgent(edge.url);
+    expect((await simulate(agent.adminUrl, [{ session: "nobody", text: "DR12345678" }])).body.error.code).toBe("invalid_request");
+    const bad = await fetch(`${agent.adminUrl}/simulate/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: "{" });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as any).error.code).toBe("invalid_json");
+    const qr = await fetch(`${agent.adminUrl}/sessions/primary/qr`);
+    expect(qr.status).toBe(404);
+    expect(agent.db.prepare("SELECT count(*) AS n FROM messages").get()).toEqual({ n: 0 });
+  });
+});

@@ -1,0 +1,194 @@
+// The message handler on a real SQLite store, fed real Baileys WAMessage shapes.
+import { proto, type WAMessage } from "baileys";
+import pino from "pino";
+import { beforeEach, describe, expect, it } from "vitest";
+import { monitoredGroups } from "../src/detect/projects.ts";
+import { createMetrics } from "../src/metrics.ts";
+import { openStore, type Db } from "../src/store/db.ts";
+import { outboxStore } from "../src/store/outbox.ts";
+import { createIngest } from "../src/whatsapp/ingest.ts";
+import { LAWLEY, tempDir, testConfig } from "./helpers.ts";
+
+let db: Db;
+let queuedSignals = 0;
+let lidAsked: string[] = [];
+const OWN = "27600000001";
+
+function makeIngest(config = testConfig()) {
+  return createIngest({
+    db,
+    log: pino({ level: "silent" }),
+    metrics: createMetrics(),
+    groups: () => monitoredGroups(config),
+    ownUsers: () => new Set([OWN, "99990000000001"]),
+    captures: (s) => s !== "sender",
+    resolveLid: async (_s, lid) => {
+      lidAsked.push(lid);
+      return lid === "555000111@lid" ? "27825550111@s.whatsapp.net" : null;
+    },
+    onQueued: () => void queuedSignals++,
+  });
+}
+
+function msg(over: Partial<WAMessage> & { text?: string; participant?: string; participantAlt?: string; id?: string; chat?: string }): WAMessage {
+  const { text = "DR12345678", participant = "27821234567@s.whatsapp.net", participantAlt, id = "MSG1", chat = LAWLEY, ...rest } = over;
+  return {
+    key: { remoteJid: chat, id, fromMe: false, participant, ...(participantAlt ? { participantAlt } : {}) },
+    message: { conversation: text },
+    messageTimestamp: 1795500000,
+    pushName: "Thabo",
+    ...rest,
+  } as WAMessage;
+}
+
+const outbox = () => db.prepare("SELECT message_id, drop_number, bridge, sender_phone, sender_name, sent_at, text FROM outbox ORDER BY id").all();
+const messages = () => db.prepare("SELECT session, message_id, own, text FROM messages ORDER BY stored_at, message_id, session DESC").all();
+
+beforeEach(async () => {
+  db = openStore(await tempDir());
+  queuedSignals = 0;
+  lidAsked = [];
+});
+
+describe("ingest", () => {
+  it("stores the message and queues its drop in one go, with sender and time", async () => {
+    const r = await makeIngest().handle("primary", [msg({})], "notify");
+    expect(r).toEqual({ stored: 1, queued: 1 });
+    expect(outbox()).toEqual([
+      {
+        message_id: "MSG1",
+        drop_number: "DR12345678",
+        bridge: "primary",
+        sender_phone: "+27821234567",
+        sender_name: "Thabo",
+        sent_at: new Date(1795500000 * 1000).toISOString(),
+        text: "DR12345678",
+      },
+    ]);
+    expect(queuedSignals).toBe(1);
+  });
+
+  it("reads extended text, captions, and ephemeral / view-once wrappers", async () => {
+    const ingest = makeIngest();
+    const variants: proto.IMessage[] = [
+      { extendedTextMessage: { text: "Done:\nDR00000001" } },
+      { imageMessage: { caption: "dr-00000002 house photo" } },
+      { videoMessage: { caption: "DR 00000003" } },
+      { ephemeralMessage: { message: { conversation: "DR00000004" } } },
+      { viewOnceMessageV2: { message: { imageMessage: { caption: "DR00000005" } } } },
+    ];
+    await ingest.handle(
+      "primary",
+      variants.map((message, i) => ({ ...msg({ id: `V${i}` }), message })),
+      "notify",
+    );
+    expect(outbox().map((r: any) => r.drop_number)).toEqual(["DR00000001", "DR00000002", "DR00000003", "DR00000004", "DR00000005"]);
+  });
+
+  it("queues every drop of a message and nothing for near-misses", async () => {
+    await makeIngest().handle("primary", [msg({ text: "DR10000001, DR10000002 and dr 10000003; not DR1234567 or ADR12345678" })], "notify");
+    expect(outbox().map((r: any) => r.drop_number)).toEqual(["DR10000001", "DR10000002", "DR10000003"]);
+  });
+
+  it("ignores groups that are not monitored, and disabled projects", async () => {
+    const config = testConfig();
+    config.projects[1]!.enabled = false;
+    const r = await makeIngest(config).handle(
+      "primary",
+      [msg({ chat: "120363000000000001@g.us" }), msg({ chat: config.projects[1]!.groupJid, id: "X" })],
+      "notify",
+    );
+    expect(r).toEqual({ stored: 0, queued: 0 });
+    expect(messages()).toEqual([]);
+  });
+
+  it("stores but never submits messages from our own sessions", async () => {
+    const ingest = makeIngest();
+    await ingest.handle(
+      "primary",
+      [
+        msg({ id: "F1", key: { remoteJid: LAWLEY, id: "F1", fromMe: true } }),
+        msg({ id: "F2", participant: `${OWN}@s.whatsapp.net`, text: "QA feedback for DR12345678: missing ONT barcode" }),
+        msg({ id: "F3", participant: "99990000000001@lid", text: "DR12345678" }),
+      ],
+      "notify",
+    );
+    expect(messages().map((m: any) => [m.message_id, m.own])).toEqual([
+      ["F1", 1],
+      ["F2", 1],
+      ["F3", 1],
+    ]);
+    expect(outbox()).toEqual([]);
+  });
+
+  it("stores what a sender-only session sees without submitting it", async () => {
+    await makeIngest().handle("sender", [msg({})], "notify");
+    expect(messages()).toHaveLength(1);
+    expect(outbox()).toEqual([]);
+  });
+
+  it("is idempotent per session, and the backup number's copy adds no second outbox row", async () => {
+    const ingest = makeIngest();
+    await ingest.handle("primary", [msg({})], "notify");
+    await ingest.handle("primary", [msg({})], "append");
+    await ingest.handle("backup", [msg({})], "notify");
+    expect(messages().map((m: any) => m.session)).toEqual(["primary", "backup"]);
+    expect(outbox().map((r: any) => r.bridge)).toEqual(["primary"]);
+  });
+
+  it("rescans an edited message: a drop the edit adds counts, under the original message id", async () => {
+    const ingest = makeIngest();
+    await ingest.handle("primary", [msg({ id: "ORIG", text: "DR20000001" })], "notify");
+    const edit: WAMessage = {
+      ...msg({ id: "EDIT1" }),
+      message: {
+        protocolMessage: {
+          type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT,
+          key: { remoteJid: LAWLEY, id: "ORIG" },
+          editedMessage: { conversation: "DR20000001 and DR20000002" },
+        },
+      },
+    };
+    await ingest.handle("primary", [edit], "notify");
+    expect(outbox().map((r: any) => [r.message_id, r.drop_number])).toEqual([
+      ["ORIG", "DR20000001"],
+      ["ORIG", "DR20000002"],
+    ]);
+  });
+
+  it("finds the phone of a LID sender from participantAlt, the LID table, or Baileys — and submits without one", async () => {
+    const ingest = makeIngest();
+    await ingest.handle("primary", [msg({ id: "L1", participant: "111@lid", participantAlt: "27831110000@s.whatsapp.net" })], "notify");
+    ingest.rememberLids([{ lid: "222:4@lid", pn: "27832220000:4@s.whatsapp.net" }]);
+    await ingest.handle("primary", [msg({ id: "L2", text: "DR00000022", participant: "222@lid" })], "notify");
+    await ingest.handle("primary", [msg({ id: "L3", text: "DR00000033", participant: "555000111@lid" })], "notify");
+    await ingest.handle("primary", [msg({ id: "L4", text: "DR00000044", participant: "777@lid" })], "notify");
+    expect(outbox().map((r: any) => [r.message_id, r.sender_phone])).toEqual([
+      ["L1", "+27831110000"],
+      ["L2", "+27832220000"],
+      ["L3", "+27825550111"],
+      ["L4", null],
+    ]);
+    expect(lidAsked).toEqual(["555000111@lid", "777@lid"]);
+    // What Baileys told us is remembered.
+    await ingest.handle("primary", [msg({ id: "L5", text: "DR00000055", participant: "555000111@lid" })], "notify");
+    expect(lidAsked).toHaveLength(2);
+  });
+
+  it("uses a project's own pattern", async () => {
+    const config = testConfig();
+    config.projects[0]!.pattern = String.raw`\bJOB[ -]?(\d{6})\b`;
+    await makeIngest(config).handle("primary", [msg({ text: "job 123456 done, DR12345678" })], "notify");
+    expect(outbox().map((r: any) => r.drop_number)).toEqual(["DR123456"]);
+  });
+
+  it("keeps the outbox and messages consistent when the batch fails", async () => {
+    const ingest = makeIngest();
+    const broken = { ...msg({ id: "B2" }), messageTimestamp: 1795500000 } as WAMessage;
+    // A BigInt cannot be serialised: the whole batch is rolled back, the first message included.
+    (broken as any).extra = 1n;
+    await expect(ingest.handle("primary", [msg({ id: "B1" }), broken], "notify")).rejects.toThrow();
+    expect(messages()).toEqual([]);
+    expect(outboxStore(db).stats().pending).toBe(0);
+  });
+});
