@@ -1,5 +1,5 @@
-// `npm start`: the whole stack in the foreground, prefixed logs, Ctrl-C for a clean shutdown.
-// The agent joins here with the agent issue.
+// `npm start`: the whole stack in the foreground — Postgres, the edge under wrangler dev, and the agent on live
+// WhatsApp (Baileys) — with prefixed logs; Ctrl-C for a clean shutdown.
 import { logger } from "../tools/log.ts";
 import { startStack } from "../tools/stack.ts";
 
@@ -7,8 +7,8 @@ const say = logger("start");
 let stopping = false;
 
 try {
-  const stack = await startStack();
-  say(`ready: curl ${stack.edgeUrl}/health`);
+  const stack = await startStack({ agent: "baileys" });
+  say(`ready: edge ${stack.edgeUrl}/health — agent ${stack.agentUrl}/ (QR codes for unpaired sessions)`);
   const shutdown = async (why: string, code: number) => {
     if (stopping) return;
     stopping = true;

@@ -2,8 +2,10 @@
 // and the edge Worker under wrangler dev with its cron fired once a minute. Used by `npm start` and the demo.
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
+import { existsSync } from "node:fs";
+import { startAgentProcess, type AgentProcess } from "./agent-process.ts";
 import { fireCron, ROOT, startEdgeDev, type EdgeDev } from "./edge-dev.ts";
-import { logger } from "./log.ts";
+import { logger as consoleLogger, type Log } from "./log.ts";
 import { migrate } from "./migrate.ts";
 import { startNeonProxy, type NeonProxy } from "./neon-proxy.ts";
 import { startPostgres, type PostgresHandle } from "./postgres.ts";
@@ -15,11 +17,17 @@ export interface StackOptions {
   proxyPort?: number;
   edgePort?: number;
   databaseUrl?: string | undefined;
+  /** Start the agent too: `baileys` (live WhatsApp) or `simulator`; false leaves it out. */
+  agent?: "baileys" | "simulator" | false;
+  adminPort?: number;
+  /** Makes the prefixed log of each part; tests pass a quiet one. */
+  logger?: (name: string) => Log;
 }
 
 export interface Stack {
   edgeUrl: string;
   databaseUrl: string;
+  agentUrl: string | undefined;
   tokens: Tokens;
   /** Resolves when a part dies on its own; the launcher then shuts the rest down. */
   failed: Promise<string>;
@@ -42,6 +50,7 @@ export function needsProxy(databaseUrl: string): { host: string; port: number } 
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const logger = opts.logger ?? consoleLogger;
   const dataDir = path.resolve(opts.dataDir ?? path.join(ROOT, ".data"));
   await mkdir(dataDir, { recursive: true });
   const say = logger("start");
@@ -110,8 +119,31 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     }, 60_000);
     cleanups.push(async () => clearInterval(tick));
 
-    const failed = edge.exited.then((code) => `wrangler dev exited with code ${code}`);
-    return { edgeUrl: edge.url, databaseUrl: pg.url, tokens, failed, stop };
+    let agent: AgentProcess | undefined;
+    if (opts.agent) {
+      const transport = opts.agent;
+      // Your own agent.yaml at the top wins; otherwise the example with the four projects.
+      const config = process.env.AGENT_CONFIG ?? (existsSync(path.join(ROOT, "agent.yaml")) ? path.join(ROOT, "agent.yaml") : path.join(ROOT, "agent/agent.example.yaml"));
+      agent = await startAgentProcess({
+        adminPort: opts.adminPort ?? envInt("ADMIN_PORT", 8080),
+        log: logger("agent"),
+        env: {
+          AGENT_TOKEN: tokens.AGENT_TOKEN,
+          EDGE_URL: edge.url,
+          DATA_DIR: path.join(dataDir, transport === "simulator" ? "agent-simulator" : "agent"),
+          AGENT_CONFIG: config,
+          WA_TRANSPORT: transport,
+        },
+      });
+      cleanups.push(() => agent!.stop());
+      say(`agent (${transport}) admin on ${agent.adminUrl}, config ${path.relative(ROOT, config)}`);
+    }
+
+    const failed = Promise.race([
+      edge.exited.then((code) => `wrangler dev exited with code ${code}`),
+      ...(agent ? [agent.exited.then((code) => `the agent exited with code ${code}`)] : []),
+    ]);
+    return { edgeUrl: edge.url, databaseUrl: pg.url, agentUrl: agent?.adminUrl, tokens, failed, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -15,7 +15,7 @@ import { outboxStore } from "./store/outbox.ts";
 import { startDelivery } from "./sync/delivery.ts";
 import { edgeClient, type EdgeClient } from "./sync/edge-client.ts";
 import { startProjectSync } from "./sync/projects.ts";
-import { createBaileysSession } from "./whatsapp/baileys-session.ts";
+import { createBaileysSession, type BaileysSessionDeps } from "./whatsapp/baileys-session.ts";
 import { createIngest } from "./whatsapp/ingest.ts";
 import type { WaSession } from "./whatsapp/session.ts";
 import { createSimulatedSession, createSimulatorBus, type SimulatorBus } from "./whatsapp/simulator.ts";
@@ -26,8 +26,10 @@ export interface AgentOptions {
   configFile?: string;
   env: AgentEnv;
   log?: Logger;
-  /** Replaces the HTTP edge client (tests use it to count calls); defaults to the real one. */
+  /** Replaces the HTTP edge client; defaults to the real one. */
   edge?: EdgeClient;
+  /** Passed to live Baileys sessions (tests point them at a local WebSocket server). */
+  baileys?: Pick<BaileysSessionDeps, "socketOverrides" | "onSocket" | "printQr">;
 }
 
 export interface Agent {
@@ -88,7 +90,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   for (const sc of config.sessions) {
     const session = simulator
       ? createSimulatedSession(sc, { bus: simulator, ingest, log, metrics })
-      : createBaileysSession(sc, { db, log, metrics, ingest, watchdog: config.watchdog, backoff: config.backoff });
+      : createBaileysSession(sc, { db, log, metrics, ingest, watchdog: config.watchdog, backoff: config.backoff, ...opts.baileys });
     sessions.set(sc.name, session);
   }
 

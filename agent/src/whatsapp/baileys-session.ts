@@ -1,6 +1,6 @@
 // A live WhatsApp session on Baileys v7: SQL auth state, QR or pairing-code login, the connection rules,
 // a watchdog for sockets that are open but silent, and the send path.
-import makeWASocket, { Browsers, fetchLatestWaWebVersion, type GroupMetadata, type WASocket } from "baileys";
+import makeWASocket, { Browsers, fetchLatestWaWebVersion, type GroupMetadata, type SocketConfig, type WASocket } from "baileys";
 import type { Logger } from "pino";
 import QRCode from "qrcode";
 import type { AgentConfig, SessionConfig } from "../config.ts";
@@ -23,6 +23,10 @@ export interface BaileysSessionDeps {
   backoff: AgentConfig["backoff"];
   /** Where a QR is printed for the operator (the terminal by default). */
   printQr?: (session: string, qr: string) => void;
+  /** Extra Baileys socket options (tests point waWebSocketUrl at a local server). */
+  socketOverrides?: Partial<SocketConfig>;
+  /** Called with every socket created (tests observe the real socket's events). */
+  onSocket?: (session: string, sock: WASocket) => void;
 }
 
 export function createBaileysSession(config: SessionConfig, deps: BaileysSessionDeps): WaSession {
@@ -69,15 +73,18 @@ export function createBaileysSession(config: SessionConfig, deps: BaileysSession
     setState("connecting");
     const socket = makeWASocket({
       auth: auth.state,
-      logger: log.child({ module: "baileys" }, { level: log.level === "debug" ? "debug" : "warn" }) as never,
+      // Baileys is chatty: warnings and up, unless we debug (or log less than that anyway).
+      logger: log.child({ module: "baileys" }, { level: log.isLevelEnabled("debug") ? "debug" : log.isLevelEnabled("warn") ? "warn" : log.level }) as never,
       browser: Browsers.ubuntu("wa-monitor"),
       markOnlineOnConnect: false,
       syncFullHistory: false,
       ...(version ? { version } : {}),
       getMessage: async (key) => (key.remoteJid && key.id ? readMessage(key.remoteJid, key.id)?.message ?? undefined : undefined),
       cachedGroupMetadata: async (jid) => groupCache.get(jid),
+      ...deps.socketOverrides,
     });
     sock = socket;
+    deps.onSocket?.(config.name, socket);
     socket.ev.on("creds.update", () => {
       touch();
       auth.saveCreds();
@@ -122,6 +129,8 @@ export function createBaileysSession(config: SessionConfig, deps: BaileysSession
   function onClose(socket: WASocket, statusCode: number | undefined): void {
     if (sock !== socket) return;
     sock = undefined;
+    socket.end(undefined); // make sure the old socket is gone before any new one
+
     if (stopped) return setState("closed", "stopped");
     const d = decideOnClose(statusCode, { attempt, triedLatestVersion, backoff: deps.backoff });
     switch (d.action) {

@@ -1,0 +1,57 @@
+// Runs the agent (the same `node agent/src/main.ts` the Docker image runs) as a child of the local launcher,
+// its JSON logs made readable with pino-pretty and prefixed like the rest of the stack.
+import { spawn } from "node:child_process";
+import path from "node:path";
+import PinoPretty from "pino-pretty";
+import { ROOT } from "./edge-dev.ts";
+import { pipeLines, type Log } from "./log.ts";
+
+export interface AgentProcess {
+  adminUrl: string;
+  exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+export async function startAgentProcess(opts: { env: Record<string, string>; adminPort: number; log: Log }): Promise<AgentProcess> {
+  const pretty = PinoPretty.prettyFactory({ colorize: process.stdout.isTTY, translateTime: "HH:MM:ss", ignore: "pid,hostname,name", singleLine: true });
+  const child = spawn(process.execPath, [path.join(ROOT, "agent/src/main.ts")], {
+    cwd: ROOT,
+    env: { ...process.env, ...opts.env, ADMIN_PORT: String(opts.adminPort) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const show = (line: string) => {
+    if (line.startsWith("{")) {
+      try {
+        return opts.log(pretty(JSON.parse(line)).trimEnd());
+      } catch {
+        /* not a log record: show as is */
+      }
+    }
+    opts.log(line);
+  };
+  pipeLines(child.stdout, show);
+  pipeLines(child.stderr, show);
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const adminUrl = `http://127.0.0.1:${opts.adminPort}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`agent exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(`${adminUrl}/health`);
+      await res.body?.cancel();
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error("agent did not answer on its admin port in 30 s");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return {
+    adminUrl,
+    exited,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
