@@ -53,6 +53,14 @@ export async function startEdgeDev(opts: {
   pipeLines(child.stdout, opts.log);
   pipeLines(child.stderr, opts.log);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // Detached children outlive their parent: if the launcher exits without stop(), take workerd along.
+  const reap = () => {
+    try {
+      process.kill(-child.pid!, "SIGTERM");
+    } catch {}
+  };
+  process.once("exit", reap);
+  void exited.then(() => process.off("exit", reap));
   const url = `http://127.0.0.1:${opts.port}`;
 
   const stop = async () => {
