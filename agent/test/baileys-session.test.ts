@@ -32,7 +32,7 @@ async function fakeWhatsApp(mode: "hang-up" | "silent") {
   return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws/chat`, connections: () => connections };
 }
 
-async function liveAgent(wsUrl: string) {
+async function liveAgent(wsUrl: string, tweak: (c: ReturnType<typeof testConfig>) => void = () => {}) {
   const sockets: WASocket[] = [];
   const qrs: string[] = [];
   const env = AgentEnv.parse({
@@ -43,9 +43,11 @@ async function liveAgent(wsUrl: string) {
     WA_TRANSPORT: "baileys",
     LOG_LEVEL: "silent",
   });
+  const config = testConfig({ sessions: [{ name: "primary", role: "capture" }], backoff: { initialMs: 50, maxMs: 200 } });
+  tweak(config);
   agent = await startAgent({
     env,
-    config: testConfig({ sessions: [{ name: "primary", role: "capture" }], backoff: { initialMs: 50, maxMs: 200 } }),
+    config,
     baileys: {
       socketOverrides: { waWebSocketUrl: wsUrl, connectTimeoutMs: 5_000 },
       onSocket: (_s, sock) => sockets.push(sock),
@@ -120,5 +122,32 @@ describe("live Baileys sessions", () => {
     closeWith(sockets[0]!, 515);
     await eventually(async () => sockets.length, (n) => n === 2);
     expect(state(agent)).toBe("connecting");
+  });
+
+  it("restarts a socket that is open but silent for too long (watchdog)", async () => {
+    const wa = await fakeWhatsApp("silent");
+    // Below the config's minimum on purpose (set after validation) so the test is quick.
+    const { agent, sockets } = await liveAgent(wa.url, (c) => {
+      c.watchdog = { staleAfterSeconds: 0.3, checkEverySeconds: 0.1 };
+    });
+    await eventually(async () => sockets.length, (n) => n === 1);
+    sockets[0]!.ev.emit("connection.update", { connection: "open" });
+    expect(state(agent)).toBe("open");
+    await eventually(async () => sockets.length, (n) => n >= 2, 5_000);
+    await eventually(async () => wa.connections(), (n) => n >= 2, 5_000);
+  });
+
+  it("exposes session states and counters as Prometheus metrics", async () => {
+    const wa = await fakeWhatsApp("silent");
+    const { agent, sockets } = await liveAgent(wa.url);
+    await eventually(async () => sockets.length, (n) => n === 1);
+    sockets[0]!.ev.emit("connection.update", { connection: "open" });
+    const res = await fetch(`${agent.adminUrl}/metrics`);
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/wa_session_state\{session="primary",state="open"\} 1/);
+    expect(text).toMatch(/wa_session_state\{session="primary",state="connecting"\} 0/);
+    expect(text).toMatch(/wa_outbox_pending 0/);
+    expect(text).toContain("wa_delivery_failures_total");
   });
 });

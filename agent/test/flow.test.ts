@@ -1,7 +1,12 @@
 // WhatsApp (simulated) → agent store → outbox → the real edge → Postgres.
 import { afterEach, describe, expect, it } from "vitest";
 import type { Agent } from "../src/agent.ts";
-import { eventually, LAWLEY, simulate, startEdgeServer, startTestAgent, type EdgeServer } from "./helpers.ts";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { stringify } from "yaml";
+import { startAgent } from "../src/agent.ts";
+import { AgentEnv } from "../src/env.ts";
+import { AGENT_TOKEN, eventually, LAWLEY, PROJECTS, simulate, startEdgeServer, startTestAgent, tempDir, testConfig, type EdgeServer } from "./helpers.ts";
 
 let edge: EdgeServer | undefined;
 let agent: Agent | undefined;
@@ -121,5 +126,24 @@ describe("agent → edge", () => {
     const qr = await fetch(`${agent.adminUrl}/sessions/primary/qr`);
     expect(qr.status).toBe(404);
     expect(agent.db.prepare("SELECT count(*) AS n FROM messages").get()).toEqual({ n: 0 });
+  });
+
+  it("pushes project changes made to the config file while running, and ignores a broken edit", async () => {
+    edge = await startEdgeServer();
+    const dir = await tempDir();
+    const file = path.join(dir, "agent.yaml");
+    const config = testConfig();
+    await writeFile(file, stringify(config));
+    const env = AgentEnv.parse({ AGENT_TOKEN, EDGE_URL: edge.url, DATA_DIR: dir, ADMIN_PORT: "0", WA_TRANSPORT: "simulator", LOG_LEVEL: "silent" });
+    agent = await startAgent({ config, configFile: file, env });
+    await eventually(() => edge!.query("SELECT name FROM projects"), (r) => r.length === 4);
+    await writeFile(file, "projects: [\n");
+    await new Promise((r) => setTimeout(r, 600));
+    const more = { ...config, projects: [...PROJECTS, { name: "Soshanguve", groupJid: "120363400000000001@g.us", enabled: true, description: "" }] };
+    await writeFile(file, stringify(more));
+    await eventually(() => edge!.query("SELECT name FROM projects ORDER BY name"), (r) => r.length === 5);
+    // The new group is monitored from now on.
+    await simulate(agent.adminUrl, [{ session: "primary", chatJid: "120363400000000001@g.us", text: "DR60000001", id: "NEWGRP" }]);
+    await eventually(() => edge!.query("SELECT p.name FROM drops d JOIN projects p ON p.id = d.project_id"), (r) => r[0]?.name === "Soshanguve");
   });
 });
