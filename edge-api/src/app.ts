@@ -7,6 +7,7 @@ import { openDb } from "./db/client.ts";
 import { ConfigError, loadConfig } from "./env.ts";
 import { ApiError, errorBody } from "./errors.ts";
 import { agent } from "./routes/agent.ts";
+import { bridges } from "./routes/bridges.ts";
 import { drops } from "./routes/drops.ts";
 import { health } from "./routes/health.ts";
 import { stats } from "./routes/stats.ts";
@@ -48,6 +49,7 @@ export function createApp() {
   app.route("/v1/agent", agent);
   app.route("/v1/drops", drops);
   app.route("/v1/stats", stats);
+  app.route("/v1/bridges", bridges);
 
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
 

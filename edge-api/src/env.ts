@@ -10,6 +10,14 @@ export interface Env {
   NEON_LOCAL_PROXY?: string;
   TIMEZONE?: string;
   FEED_MAX_LIMIT?: string;
+  FEEDBACK_PER_MINUTE?: string;
+  FEEDBACK_PER_HOUR?: string;
+  FEEDBACK_PER_DAY?: string;
+  FEEDBACK_SAME_DROP_SECONDS?: string;
+  FEEDBACK_LEASE_SECONDS?: string;
+  FEEDBACK_MAX_ATTEMPTS?: string;
+  FEEDBACK_SENDER?: string;
+  BRIDGE_STALE_SECONDS?: string;
 }
 
 const timeZone = z.string().refine((tz) => {
@@ -31,6 +39,16 @@ export const Config = z.object({
     .optional(),
   TIMEZONE: timeZone.default("Africa/Johannesburg"),
   FEED_MAX_LIMIT: z.coerce.number().int().min(1).max(1000).default(200),
+  // WhatsApp bans numbers that spam: feedback leaves under these limits (sliding windows per sending number).
+  FEEDBACK_PER_MINUTE: z.coerce.number().int().min(0).default(2),
+  FEEDBACK_PER_HOUR: z.coerce.number().int().min(0).default(20),
+  FEEDBACK_PER_DAY: z.coerce.number().int().min(0).default(100),
+  FEEDBACK_SAME_DROP_SECONDS: z.coerce.number().int().min(0).default(3600),
+  FEEDBACK_LEASE_SECONDS: z.coerce.number().int().min(5).default(120),
+  FEEDBACK_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(3),
+  /** The rate-limit bucket: the agent's sending number. A fallback session sends within the same budget. */
+  FEEDBACK_SENDER: z.string().min(1).default("sender"),
+  BRIDGE_STALE_SECONDS: z.coerce.number().int().min(10).default(120),
 });
 export type Config = z.infer<typeof Config>;
 

@@ -1,4 +1,9 @@
-import type { Env } from "./env.ts";
+// Cron entry point (`* * * * *`): hand due feedback to the agents within the rate limits, release claims whose
+// lease ran out, and flag sessions whose agent stopped sending heartbeats.
+import { openDb } from "./db/client.ts";
+import { loadConfig, type Env } from "./env.ts";
+import { feedbackLimits } from "./feedback/limits.ts";
+import { markStaleBridges, promoteDue } from "./feedback/schedule.ts";
 
 /** What the handler uses of workerd's ScheduledController and ExecutionContext. */
 export interface CronEvent {
@@ -9,9 +14,21 @@ export interface WaitUntil {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-/**
- * Cron entry point (`* * * * *`). Feedback scheduling and bridge staleness (the QA feedback issue) run from
- * here; until then there is no periodic work, and the trigger exists so the local launcher and production
- * exercise the same path.
- */
-export async function scheduled(_event: CronEvent, _env: Env, _ctx: WaitUntil): Promise<void> {}
+export async function runScheduled(env: Env, now: Date) {
+  const cfg = loadConfig(env);
+  const db = openDb(cfg);
+  try {
+    const feedback = await promoteDue(db, feedbackLimits(cfg), now);
+    const stale = await markStaleBridges(db, now, cfg.BRIDGE_STALE_SECONDS);
+    return { ...feedback, staleBridges: stale };
+  } finally {
+    await db.end();
+  }
+}
+
+export async function scheduled(event: CronEvent, env: Env, _ctx: WaitUntil): Promise<void> {
+  const result = await runScheduled(env, new Date(event.scheduledTime || Date.now()));
+  if (result.promoted.length || result.released || result.failed || result.staleBridges) {
+    console.log(JSON.stringify({ level: "info", msg: "scheduled", cron: event.cron, ...result }));
+  }
+}

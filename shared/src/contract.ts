@@ -119,10 +119,33 @@ export const SubmissionView = z.object({
   resubmission: z.boolean(),
 });
 
+export const ReviewView = z.object({
+  status: z.enum(["complete", "incomplete"]),
+  steps: StepsMap,
+  comment: z.string().nullable(),
+  reviewer: z.string(),
+  createdAt: IsoTimestamp,
+});
+
+export const FeedbackStatus = z.enum(["pending", "ready", "claimed", "sent", "failed", "cancelled"]);
+export type FeedbackStatus = z.infer<typeof FeedbackStatus>;
+
+export const FeedbackView = z.object({
+  id: z.string(),
+  status: FeedbackStatus,
+  text: z.string(),
+  dueAt: IsoTimestamp,
+  sentAt: IsoTimestamp.nullable(),
+  attempts: z.number().int(),
+  error: z.string().nullable(),
+});
+
 export const DropDetail = FeedItem.extend({
   reviewer: z.string().nullable(),
   reviewedAt: IsoTimestamp.nullable(),
   submissions: z.array(SubmissionView),
+  reviews: z.array(ReviewView),
+  feedback: z.array(FeedbackView),
 });
 export type DropDetail = z.infer<typeof DropDetail>;
 
@@ -147,6 +170,77 @@ export const DailyStats = z.object({
   ),
 });
 export type DailyStats = z.infer<typeof DailyStats>;
+
+// QA review: a partial step map is merged into the drop's; unknown step names are refused.
+export const ReviewRequest = z
+  .object({
+    steps: StepsMap.partial().strict().default({}),
+    status: z.enum(["complete", "incomplete"]),
+    comment: z.string().trim().max(2000).optional(),
+    reviewer: z.string().trim().min(1).max(100),
+  })
+  .strict();
+export type ReviewRequest = z.infer<typeof ReviewRequest>;
+
+export const SessionState = z.enum(["connecting", "qr", "open", "stale", "closed", "logged_out", "failed"]);
+export type SessionState = z.infer<typeof SessionState>;
+
+export const SessionReport = z.object({
+  name: BridgeName,
+  role: z.enum(["capture", "sender", "both"]),
+  state: SessionState,
+  phone: z.string().max(32).nullable(),
+  lastEventAt: IsoTimestamp.nullable(),
+});
+export type SessionReport = z.infer<typeof SessionReport>;
+
+export const HeartbeatRequest = z.object({
+  agent: z.string().trim().min(1).max(100),
+  sessions: z.array(SessionReport).max(50),
+});
+export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
+
+/** One feedback message the agent should post now; claimed for a lease until it acks. */
+export const OutboxMessage = z.object({
+  id: z.string().regex(/^\d+$/),
+  chatJid: GroupJid,
+  text: z.string(),
+  dropNumber: DropNumber,
+  mentions: z.array(z.string()),
+});
+export type OutboxMessage = z.infer<typeof OutboxMessage>;
+
+export const OutboxResponse = z.object({ messages: z.array(OutboxMessage) });
+export type OutboxResponse = z.infer<typeof OutboxResponse>;
+
+export const OutboxQuery = z.object({ limit: z.coerce.number().int().min(1).max(50).default(10) });
+
+export const AckRequest = z.discriminatedUnion("status", [
+  z.object({
+    status: z.literal("sent"),
+    waMessageId: z.string().min(1).max(128),
+    /** The session that sent it, and whether that was a fallback because the sender session was down. */
+    session: BridgeName.optional(),
+    fallback: z.boolean().optional(),
+  }),
+  z.object({ status: z.literal("failed"), error: z.string().min(1).max(1000) }),
+]);
+export type AckRequest = z.infer<typeof AckRequest>;
+
+export const AckResponse = z.object({ id: z.string(), status: FeedbackStatus });
+
+export const BridgeView = z.object({
+  agent: z.string(),
+  session: z.string(),
+  role: z.string(),
+  state: z.string(),
+  phone: z.string().nullable(),
+  lastHeartbeatAt: IsoTimestamp,
+  lastEventAt: IsoTimestamp.nullable(),
+  lastMessageAt: IsoTimestamp.nullable(),
+  stale: z.boolean(),
+});
+export const BridgesResponse = z.object({ bridges: z.array(BridgeView) });
 
 export const ErrorCode = z.enum([
   "invalid_request",

@@ -1,7 +1,7 @@
 // Read side for the dashboard: the feed (keyset-paginated, newest activity first), one drop with its
 // submissions, and daily counts. Calendar days are taken in the configured time zone and turned into
 // timestamptz bounds, so the range conditions stay index-friendly.
-import { QA_STEP_KEYS, type DropDetail, type DropStatus, type FeedItem, type QaSteps } from "@wa-monitor/shared";
+import { QA_STEP_KEYS, type DropDetail, type DropStatus, type FeedbackStatus, type FeedItem, type QaSteps } from "@wa-monitor/shared";
 import type { Queryable } from "./client.ts";
 
 const STEP_COLUMNS = QA_STEP_KEYS.map((k) => `d.${k}`).join(", ");
@@ -47,6 +47,13 @@ const SUBMISSIONS = /* sql */ `
   FROM submissions
   WHERE drop_number = $1
   ORDER BY sent_at, id`;
+
+const REVIEWS = /* sql */ `
+  SELECT status, steps, comment, reviewer, created_at FROM reviews WHERE drop_number = $1 ORDER BY created_at, id`;
+
+const FEEDBACK = /* sql */ `
+  SELECT id::text AS id, status, text, due_at, sent_at, attempts, error
+  FROM feedback WHERE drop_number = $1 ORDER BY created_at, id`;
 
 const DAILY = /* sql */ `
   WITH bounds AS (
@@ -126,6 +133,8 @@ export async function getDrop(db: Queryable, dropNumber: string): Promise<DropDe
   const [row] = await db.query(DROP, [dropNumber]);
   if (!row) return null;
   const subs = await db.query(SUBMISSIONS, [dropNumber]);
+  const reviews = await db.query(REVIEWS, [dropNumber]);
+  const feedback = await db.query(FEEDBACK, [dropNumber]);
   return {
     ...toFeedItem(row),
     reviewer: strOrNull(row.reviewer),
@@ -141,6 +150,22 @@ export async function getDrop(db: Queryable, dropNumber: string): Promise<DropDe
       sentAt: iso(s.sent_at),
       receivedAt: iso(s.received_at),
       resubmission: s.is_resubmission === true,
+    })),
+    reviews: reviews.map((r) => ({
+      status: r.status as "complete" | "incomplete",
+      steps: r.steps as QaSteps,
+      comment: strOrNull(r.comment),
+      reviewer: String(r.reviewer),
+      createdAt: iso(r.created_at),
+    })),
+    feedback: feedback.map((f) => ({
+      id: String(f.id),
+      status: f.status as FeedbackStatus,
+      text: String(f.text),
+      dueAt: iso(f.due_at),
+      sentAt: isoOrNull(f.sent_at),
+      attempts: Number(f.attempts),
+      error: strOrNull(f.error),
     })),
   };
 }

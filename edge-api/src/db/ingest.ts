@@ -1,4 +1,4 @@
-// Ingest of a batch of drop submissions in one transaction of two statements, whatever the batch size.
+// Ingest of a batch of drop submissions in one transaction of at most three statements, whatever its size.
 //
 // The unique key (chat_jid, message_id, drop_number) is the gate: a submission that does not insert is a
 // duplicate (a retry, or the backup bridge seeing the same message) and touches nothing else. Only fresh
@@ -6,6 +6,7 @@
 // on exactly one creator, so exactly one item anywhere is ever answered `new` for a drop.
 import type { DropSubmission, IngestStatus } from "@wa-monitor/shared";
 import type { Queryable } from "./client.ts";
+import { CANCEL_UNSENT } from "./reviews.ts";
 
 const INGEST = /* sql */ `
   WITH input AS (
@@ -106,8 +107,13 @@ export async function ingestSubmissions(
       items.map((s) => s.sentAt),
       timeZone,
     ]);
-    const resubmitted = rows.filter((r) => r.status === "resubmission").map((r) => r.submission_id);
-    if (resubmitted.length) await q.query(MARK_RESUBMISSIONS, [resubmitted]);
+    const resubmitted = rows.filter((r) => r.status === "resubmission");
+    if (resubmitted.length) {
+      await q.query(MARK_RESUBMISSIONS, [resubmitted.map((r) => r.submission_id)]);
+      // The installer posted again: feedback about the old state must not go out.
+      const drops = [...new Set(resubmitted.map((r) => items[r.ord - 1]!.dropNumber))];
+      await q.query(CANCEL_UNSENT, [drops, "drop was resubmitted"]);
+    }
     return rows;
   });
   return rows.map((r) => {

@@ -1,5 +1,10 @@
 // Routes the agent calls with AGENT_TOKEN.
-import { DropsIngestRequest, ProjectsUpsertRequest } from "@wa-monitor/shared";
+import { AckRequest, DropsIngestRequest, HeartbeatRequest, OutboxQuery, ProjectsUpsertRequest } from "@wa-monitor/shared";
+import { z } from "zod";
+import { recordHeartbeat } from "../db/bridges.ts";
+import { feedbackLimits } from "../feedback/limits.ts";
+import { acknowledge, claimReady } from "../feedback/queue.ts";
+import { promoteDue } from "../feedback/schedule.ts";
 import { Hono } from "hono";
 import type { AppEnv } from "../context.ts";
 import { ingestSubmissions } from "../db/ingest.ts";
@@ -18,4 +23,25 @@ export const agent = new Hono<AppEnv>()
     const { submissions } = c.req.valid("json");
     const results = await ingestSubmissions(c.var.db, submissions, c.var.config.TIMEZONE);
     return c.json({ results });
-  });
+  })
+  .post("/heartbeat", validate("json", HeartbeatRequest), async (c) => {
+    await recordHeartbeat(c.var.db, c.req.valid("json"), new Date());
+    return c.json({ ok: true });
+  })
+  .get("/outbox", validate("query", OutboxQuery), async (c) => {
+    const limits = feedbackLimits(c.var.config);
+    const now = new Date();
+    // Scheduling here as well as in cron lets feedback leave within seconds of a review, under the same limits.
+    await promoteDue(c.var.db, limits, now);
+    const messages = await claimReady(c.var.db, now, c.req.valid("query").limit, limits.leaseSeconds);
+    return c.json({ messages });
+  })
+  .post(
+    "/outbox/:id/ack",
+    validate("param", z.object({ id: z.string().regex(/^\d{1,18}$/, "a feedback message id") })),
+    validate("json", AckRequest),
+    async (c) => {
+      const result = await acknowledge(c.var.db, c.req.valid("param").id, c.req.valid("json"), new Date(), c.var.config.FEEDBACK_MAX_ATTEMPTS);
+      return c.json(result);
+    },
+  );

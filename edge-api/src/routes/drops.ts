@@ -1,9 +1,10 @@
 // The dashboard's read API (DASHBOARD_TOKEN).
-import { DropNumber, FeedQuery, IsoTimestamp } from "@wa-monitor/shared";
+import { DropNumber, FeedQuery, IsoTimestamp, ReviewRequest } from "@wa-monitor/shared";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context.ts";
 import { getDrop, listDrops } from "../db/feed.ts";
+import { reviewDrop } from "../db/reviews.ts";
 import { ApiError } from "../errors.ts";
 import { requireToken } from "../http/auth.ts";
 import { validate } from "../http/validate.ts";
@@ -39,4 +40,15 @@ export const drops = new Hono<AppEnv>()
     const drop = await getDrop(c.var.db, dropNumber);
     if (!drop) throw new ApiError(404, "not_found", `no drop ${dropNumber}`);
     return c.json(drop);
-  });
+  })
+  .patch(
+    "/:dropNumber/review",
+    validate("param", z.object({ dropNumber: DropNumber })),
+    validate("json", ReviewRequest),
+    async (c) => {
+      const { dropNumber } = c.req.valid("param");
+      const outcome = await reviewDrop(c.var.db, dropNumber, c.req.valid("json"), new Date());
+      const drop = await getDrop(c.var.db, dropNumber);
+      return c.json({ ...drop!, reviewId: outcome.reviewId, feedbackId: outcome.feedbackId });
+    },
+  );

@@ -1,0 +1,197 @@
+// The parts every benchmark stands on: one embedded Postgres cluster in a temp dir, a migrated database per
+// benchmark, the Neon WebSocket proxy, and the Worker's own fetch handler — called in-process or served over
+// HTTP — using the production Neon driver, exactly as the integration tests do (without vitest).
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { serve, type ServerType } from "@hono/node-server";
+import type { ExecutionContext } from "hono";
+import pg from "pg";
+import type { Env } from "../../edge-api/src/env.ts";
+import worker from "../../edge-api/src/index.ts";
+import { migrate } from "../migrate.ts";
+import { startNeonProxy } from "../neon-proxy.ts";
+import { freePort } from "../ports.ts";
+import { ensureDatabase, startEmbeddedPostgres } from "../postgres.ts";
+
+export const AGENT_TOKEN = "agent-bench-token-0123456789";
+export const DASHBOARD_TOKEN = "dashboard-bench-token-0123456789";
+export const TIMEZONE = "Africa/Johannesburg";
+
+/** The example projects (agent/agent.example.yaml, edge-api/test/harness.ts PROJECTS). */
+export const PROJECTS = [
+  { name: "Lawley", groupJid: "120363418298130331@g.us", enabled: true, description: "Lawley fibre rollout" },
+  { name: "Velo Test", groupJid: "120363421664266245@g.us", enabled: true, description: "Velo test group" },
+  { name: "Mohadin", groupJid: "120363421532174586@g.us", enabled: true, description: "Mohadin" },
+  { name: "Mamelodi", groupJid: "120363408849234743@g.us", enabled: true, description: "Mamelodi" },
+];
+
+/** Resources released in reverse order of acquisition, once, whether the run succeeded or not. */
+export class Cleanup {
+  private readonly steps: { name: string; fn: () => Promise<unknown> }[] = [];
+  private running: Promise<void> | undefined;
+
+  add(name: string, fn: () => Promise<unknown>): void {
+    this.steps.push({ name, fn });
+  }
+
+  run(): Promise<void> {
+    return (this.running ??= (async () => {
+      for (const { name, fn } of this.steps.reverse()) {
+        await fn().catch((e) => process.stderr.write(`cleanup: ${name}: ${(e as Error).message}\n`));
+      }
+      this.steps.length = 0;
+    })());
+  }
+}
+
+export interface Rig {
+  dir: string;
+  pgPort: number;
+  adminUrl: string;
+  proxyAddress: string;
+  /** Server log lines since the last call (auto_explain plans arrive here). */
+  drainServerLog(): string[];
+  /** A new, migrated database; returns its URL. */
+  database(name: string): Promise<string>;
+}
+
+// Durability stays on (as on Neon); a larger WAL budget only keeps the bulk seed from checkpointing every
+// few seconds.
+const PG_FLAGS = ["-c", "max_wal_size=4GB", "-c", "shared_buffers=256MB", "-c", "max_connections=200"];
+
+export async function startRig(cleanup: Cleanup): Promise<Rig> {
+  const dir = await mkdtemp(path.join(tmpdir(), "wam-bench-"));
+  cleanup.add("temp dir", () => rm(dir, { recursive: true, force: true }));
+  // mkdtemp makes 0700 dirs; as root the cluster runs as `postgres`, which must be able to enter them.
+  await chmod(dir, 0o755);
+
+  let log: string[] = [];
+  const pgPort = await freePort();
+  const pgHandle = await startEmbeddedPostgres({
+    dataDir: path.join(dir, "pg"),
+    port: pgPort,
+    database: "postgres",
+    flags: PG_FLAGS,
+    log: (l) => {
+      // Bounded: only the plans we ask for matter, and a long run must not grow this without limit.
+      if (log.length < 50_000) log.push(l);
+    },
+  });
+  cleanup.add("postgres", () => pgHandle.stop());
+  const adminUrl = pgHandle.url;
+
+  const proxy = await startNeonProxy({ target: { host: "127.0.0.1", port: pgPort } });
+  cleanup.add("neon proxy", () => proxy.close());
+
+  return {
+    dir,
+    pgPort,
+    adminUrl,
+    proxyAddress: proxy.address,
+    drainServerLog() {
+      const out = log;
+      log = [];
+      return out;
+    },
+    async database(name) {
+      await ensureDatabase(adminUrl, name);
+      const url = adminUrl.replace(/\/postgres$/, `/${name}`);
+      await migrate(url);
+      return url;
+    },
+  };
+}
+
+export function pgSettingsLine(): string {
+  return `Postgres 17 (embedded, fsync on) ${PG_FLAGS.filter((f) => f !== "-c").join(" ")}`;
+}
+
+export function edgeEnv(rig: Rig, databaseUrl: string): Env {
+  return {
+    DATABASE_URL: databaseUrl,
+    AGENT_TOKEN,
+    DASHBOARD_TOKEN,
+    NEON_LOCAL_PROXY: rig.proxyAddress,
+    TIMEZONE,
+  };
+}
+
+/** The Worker's fetch with an execution context whose waitUntil work (closing the pool) is awaited. */
+export async function callWorker(req: Request, env: Env): Promise<Response> {
+  const pending: Promise<unknown>[] = [];
+  const ctx: ExecutionContext = {
+    waitUntil: (p: Promise<unknown>) => void pending.push(p),
+    passThroughOnException: () => {},
+    props: {},
+  };
+  const res = await worker.fetch(req, env, ctx);
+  const body = await res.arrayBuffer();
+  await Promise.all(pending);
+  return new Response(body, { status: res.status, headers: res.headers });
+}
+
+export interface Reply<T = any> {
+  status: number;
+  body: T;
+}
+
+export type WorkerCall = <T = any>(method: string, path: string, opts?: { token?: string; json?: unknown }) => Promise<Reply<T>>;
+
+/** In-process calls to the Worker; a non-2xx answer throws, so a broken run never prints numbers. */
+export function workerClient(env: Env): WorkerCall {
+  return async (method, urlPath, opts = {}) => {
+    const headers = new Headers();
+    if (opts.token) headers.set("authorization", `Bearer ${opts.token}`);
+    let body: string | null = null;
+    if (opts.json !== undefined) {
+      headers.set("content-type", "application/json");
+      body = JSON.stringify(opts.json);
+    }
+    const res = await callWorker(new Request(`http://edge.bench${urlPath}`, { method, headers, body }), env);
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`${method} ${urlPath} answered ${res.status}: ${text.slice(0, 300)}`);
+    return { status: res.status, body: JSON.parse(text) };
+  };
+}
+
+export interface EdgeServer {
+  url: string;
+  /** Successful requests per "METHOD /path", so callers can wait for the agent's first project push. */
+  counts: Map<string, number>;
+}
+
+/** The Worker over HTTP on 127.0.0.1, as the agent reaches it in production (minus workerd). */
+export async function serveWorker(env: Env, cleanup: Cleanup): Promise<EdgeServer> {
+  const counts = new Map<string, number>();
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve(
+      {
+        hostname: "127.0.0.1",
+        port: 0,
+        fetch: async (req: Request) => {
+          const res = await callWorker(req, env);
+          if (res.ok) {
+            const key = `${req.method} ${new URL(req.url).pathname}`;
+            counts.set(key, (counts.get(key) ?? 0) + 1);
+          }
+          return res;
+        },
+      },
+      () => resolve(s),
+    );
+  });
+  cleanup.add("edge server", async () => {
+    (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, counts };
+}
+
+/** A plain TCP client for seeding and checking, outside the code under test. */
+export async function sqlClient(url: string): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  return c;
+}
