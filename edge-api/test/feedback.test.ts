@@ -1,0 +1,285 @@
+// QA review → feedback scheduled under the rate limits → claimed by agents → acknowledged. Real Postgres, the
+// Worker's own code; the scheduler's clock is driven by the tests.
+import { beforeEach, describe, expect, it } from "vitest";
+import { sqlClient } from "../../tools/test/db.ts";
+import { openDb } from "../src/db/client.ts";
+import { loadConfig } from "../src/env.ts";
+import { feedbackLimits, type FeedbackLimits } from "../src/feedback/limits.ts";
+import { promoteDue } from "../src/feedback/schedule.ts";
+import { runScheduled } from "../src/scheduled.ts";
+import { edgeHarness, PROJECTS, submission, type Edge } from "./harness.ts";
+
+let edge: Edge;
+
+async function setup(overrides: Record<string, string> = {}) {
+  edge = await edgeHarness(overrides);
+  await edge.agent("PUT", "/v1/agent/projects", { projects: PROJECTS });
+}
+
+async function sql<T = any>(text: string, params: unknown[] = []): Promise<T[]> {
+  const c = await sqlClient(edge.databaseUrl);
+  try {
+    return (await c.query(text, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+async function newDrops(n: number, prefix = "DR5") {
+  const subs = Array.from({ length: n }, (_, i) =>
+    submission({ dropNumber: `${prefix}${String(i).padStart(7, "0")}`, messageId: `${prefix}-${i}`, senderJid: "27821234567@s.whatsapp.net" }),
+  );
+  for (let i = 0; i < subs.length; i += 500) await edge.agent("POST", "/v1/agent/drops", { submissions: subs.slice(i, i + 500) });
+  return subs.map((s) => s.dropNumber);
+}
+
+const review = (drop: string, body: Record<string, unknown>) =>
+  edge.dash("PATCH", `/v1/drops/${drop}/review`, { reviewer: "Anel (QA)", ...body });
+
+async function promote(at: Date, over: Partial<FeedbackLimits> = {}) {
+  const cfg = loadConfig(edge.env);
+  const db = openDb(cfg);
+  try {
+    return (await promoteDue(db, { ...feedbackLimits(cfg), ...over }, at)).promoted;
+  } finally {
+    await db.end();
+  }
+}
+
+const plus = (d: Date, seconds: number) => new Date(d.getTime() + seconds * 1000);
+
+/** n drops each with one due feedback message, written directly: the review path has its own tests. */
+async function seedDue(n: number) {
+  const drops = await newDrops(n, "DR6");
+  await sql(
+    `INSERT INTO feedback (drop_number, group_jid, text, due_at)
+     SELECT drop_number, $1, 'QA: ' || drop_number, now() - interval '1 minute' FROM drops`,
+    [PROJECTS[0]!.groupJid],
+  );
+  return drops;
+}
+
+describe("PATCH /v1/drops/:dropNumber/review", () => {
+  beforeEach(() => setup());
+
+  it("incomplete: merges the steps, keeps history, and schedules exactly one message naming what is missing", async () => {
+    const [drop] = await newDrops(1);
+    const allButTwo = { house_photo: true, cable_from_pole: true, cable_entry_outside: true, cable_entry_inside: true, wall_for_installation: true, ont_back_after_install: true, power_meter_reading: true, ups_serial: true, final_installation: true, green_lights: true };
+    const r = await review(drop!, { steps: allButTwo, status: "incomplete", comment: "Barcode photo is blurry" });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ dropNumber: drop, status: "incomplete", reviewer: "Anel (QA)", comment: "Barcode photo is blurry" });
+    expect(r.body.steps.ont_barcode).toBe(false);
+    expect(r.body.steps.house_photo).toBe(true);
+    const fb = await sql("SELECT status, group_jid, text, mentions FROM feedback");
+    expect(fb).toHaveLength(1);
+    expect(fb[0]).toMatchObject({ status: "pending", group_jid: PROJECTS[0]!.groupJid, mentions: ["27821234567@s.whatsapp.net"] });
+    expect(fb[0].text).toBe(
+      `@27821234567 QA: drop ${drop} (Lawley) is incomplete.\nMissing: ONT barcode, Customer signature.\nComment: Barcode photo is blurry\nPlease post the missing photos and resubmit the drop number.`,
+    );
+    // A partial update keeps what the first review set.
+    const second = await review(drop!, { steps: { ont_barcode: true }, status: "incomplete" });
+    expect(second.body.steps).toMatchObject({ house_photo: true, ont_barcode: true, customer_signature: false });
+    expect(second.body.reviews).toHaveLength(2);
+    // The newer review supersedes the unsent message: still exactly one pending.
+    const after = await sql("SELECT status, text FROM feedback ORDER BY id");
+    expect(after.map((f) => f.status)).toEqual(["cancelled", "pending"]);
+    expect(after[1].text).toContain("Missing: Customer signature.");
+  });
+
+  it("complete cancels unsent feedback", async () => {
+    const [drop] = await newDrops(1);
+    await review(drop!, { status: "incomplete" });
+    const r = await review(drop!, { status: "complete", steps: {} });
+    expect(r.body.status).toBe("complete");
+    expect(r.body.feedbackId).toBeNull();
+    expect(await sql("SELECT status FROM feedback")).toEqual([{ status: "cancelled" }]);
+  });
+
+  it("a resubmission cancels unsent feedback", async () => {
+    const [drop] = await newDrops(1);
+    await review(drop!, { status: "incomplete" });
+    const again = await edge.agent("POST", "/v1/agent/drops", { submissions: [submission({ dropNumber: drop, messageId: "again" })] });
+    expect(again.body.results[0].status).toBe("resubmission");
+    expect(await sql("SELECT status, error FROM feedback")).toEqual([{ status: "cancelled", error: "drop was resubmitted" }]);
+  });
+
+  it("refuses unknown steps, bad bodies and unknown drops without changing anything", async () => {
+    const [drop] = await newDrops(1);
+    const bad = await review(drop!, { steps: { house_photo: true, roof_photo: true }, status: "incomplete" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe("invalid_request");
+    expect((await review(drop!, { status: "done" })).status).toBe(400);
+    expect((await edge.dash("PATCH", `/v1/drops/${drop}/review`, { status: "complete" })).status).toBe(400); // no reviewer
+    expect((await review("DR99999999", { status: "complete" })).status).toBe(404);
+    expect((await edge.agent("PATCH", `/v1/drops/${drop}/review`, { status: "complete", reviewer: "x" })).status).toBe(401);
+    expect(await sql("SELECT count(*)::int AS n FROM reviews")).toEqual([{ n: 0 }]);
+    expect(await sql("SELECT status FROM drops")).toEqual([{ status: "new" }]);
+  });
+});
+
+describe("rate limits (controllable clock)", () => {
+  beforeEach(() => setup());
+
+  it("3 due in one minute: 2 go, the 3rd the next minute", async () => {
+    const drops = await newDrops(3);
+    for (const d of drops) await review(d, { status: "incomplete" });
+    const t0 = new Date();
+    expect(await promote(t0)).toHaveLength(2);
+    expect(await promote(plus(t0, 30))).toHaveLength(0);
+    expect(await promote(plus(t0, 61))).toHaveLength(1);
+  });
+
+  it("the 21st in an hour waits for the hour", async () => {
+    await seedDue(25);
+    const t0 = new Date();
+    const perMinute: number[] = [];
+    // 2 a minute until the hour's 20 are used up after ten minutes; then nothing until the hour has passed.
+    for (let m = 0; m <= 11; m++) perMinute.push((await promote(plus(t0, m * 60 + 1))).length);
+    expect(perMinute).toEqual([2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0]);
+    expect(await promote(plus(t0, 1800))).toHaveLength(0);
+    expect(await promote(plus(t0, 3602))).toHaveLength(2);
+  });
+
+  it("no more than 100 a day", async () => {
+    await seedDue(105);
+    const t0 = new Date();
+    let total = 0;
+    for (let h = 0; h < 24; h++) total += (await promote(plus(t0, h * 3600 + 1), { perMinute: 1000 })).length;
+    expect(total).toBe(100);
+    expect(await promote(plus(t0, 86_402), { perMinute: 1000 })).toHaveLength(5);
+  });
+
+  it("the same drop gets feedback at most once within 3600 s", async () => {
+    const [drop] = await newDrops(1);
+    await review(drop!, { status: "incomplete" });
+    const t0 = new Date();
+    expect(await promote(t0)).toHaveLength(1);
+    await review(drop!, { status: "incomplete", comment: "still missing" });
+    expect(await promote(plus(t0, 600))).toHaveLength(0);
+    expect(await promote(plus(t0, 3601))).toHaveLength(1);
+  });
+});
+
+describe("agent outbox", () => {
+  it("claims for a lease, never hands a message out twice, and acks idempotently", async () => {
+    await setup();
+    const [drop] = await newDrops(1);
+    const fid = (await review(drop!, { status: "incomplete" })).body.feedbackId;
+    const poll = await edge.agent("GET", "/v1/agent/outbox?limit=5");
+    expect(poll.status).toBe(200);
+    expect(poll.body.messages).toEqual([
+      { id: fid, chatJid: PROJECTS[0]!.groupJid, dropNumber: drop, text: expect.stringContaining(drop!), mentions: ["27821234567@s.whatsapp.net"] },
+    ]);
+    expect((await edge.agent("GET", "/v1/agent/outbox")).body.messages).toEqual([]);
+    const ack = { status: "sent", waMessageId: "3EB0FEEDBACK1", session: "sender" };
+    expect((await edge.agent("POST", `/v1/agent/outbox/${fid}/ack`, ack)).body).toEqual({ id: fid, status: "sent" });
+    const [first] = await sql("SELECT feedback_sent_at FROM drops");
+    expect(first.feedback_sent_at).not.toBeNull();
+    // Acking again — or a late "failed" — changes nothing.
+    expect((await edge.agent("POST", `/v1/agent/outbox/${fid}/ack`, { ...ack, waMessageId: "OTHER" })).body.status).toBe("sent");
+    expect((await edge.agent("POST", `/v1/agent/outbox/${fid}/ack`, { status: "failed", error: "late" })).body.status).toBe("sent");
+    expect(await sql("SELECT status, wa_message_id, sent_by FROM feedback")).toEqual([{ status: "sent", wa_message_id: "3EB0FEEDBACK1", sent_by: "sender" }]);
+    const [second] = await sql("SELECT feedback_sent_at FROM drops");
+    expect(second.feedback_sent_at).toEqual(first.feedback_sent_at);
+    const detail = await edge.dash("GET", `/v1/drops/${drop}`);
+    expect(detail.body.feedbackSentAt).not.toBeNull();
+    expect(detail.body.feedback).toMatchObject([{ id: fid, status: "sent", attempts: 1 }]);
+  });
+
+  it("answers bad acks with JSON errors", async () => {
+    await setup();
+    expect((await edge.agent("POST", "/v1/agent/outbox/999/ack", { status: "sent", waMessageId: "x" })).status).toBe(404);
+    expect((await edge.agent("POST", "/v1/agent/outbox/abc/ack", { status: "sent", waMessageId: "x" })).status).toBe(400);
+    expect((await edge.agent("POST", "/v1/agent/outbox/1/ack", { status: "maybe" })).status).toBe(400);
+    expect((await edge.agent("GET", "/v1/agent/outbox?limit=1000")).status).toBe(400);
+    expect((await edge.dash("GET", "/v1/agent/outbox")).status).toBe(401);
+  });
+
+  it("a failed ack or an expired lease hands the message out again, until the attempts run out", async () => {
+    await setup({ FEEDBACK_MAX_ATTEMPTS: "2" });
+    const [drop] = await newDrops(1);
+    const fid = (await review(drop!, { status: "incomplete" })).body.feedbackId;
+    const first = await edge.agent("GET", "/v1/agent/outbox");
+    expect(first.body.messages.map((m: any) => m.id)).toEqual([fid]);
+    await edge.agent("POST", `/v1/agent/outbox/${fid}/ack`, { status: "failed", error: "sender session closed" });
+    // Back to ready: the next poll gets it again (attempt 2), and this time no ack comes.
+    expect((await edge.agent("GET", "/v1/agent/outbox")).body.messages.map((m: any) => m.id)).toEqual([fid]);
+    const lease = loadConfig(edge.env).FEEDBACK_LEASE_SECONDS;
+    await promote(plus(new Date(), lease + 1));
+    expect(await sql("SELECT status, attempts, error FROM feedback")).toEqual([{ status: "failed", attempts: 2, error: "no ack before the lease expired" }]);
+  });
+
+  it("an expired lease is retried", async () => {
+    await setup();
+    const [drop] = await newDrops(1);
+    const fid = (await review(drop!, { status: "incomplete" })).body.feedbackId;
+    await edge.agent("GET", "/v1/agent/outbox");
+    await promote(plus(new Date(), 121));
+    expect(await sql("SELECT status, attempts FROM feedback")).toEqual([{ status: "ready", attempts: 1 }]);
+    expect((await edge.agent("GET", "/v1/agent/outbox")).body.messages.map((m: any) => m.id)).toEqual([fid]);
+    expect(await sql("SELECT status, attempts FROM feedback")).toEqual([{ status: "claimed", attempts: 2 }]);
+  });
+});
+
+describe("concurrency", () => {
+  it("4 cron runs and 4 agent polls in parallel never exceed the limits", async () => {
+    await setup();
+    await seedDue(1000);
+    const now = new Date();
+    const claimed = await Promise.all([
+      ...Array.from({ length: 4 }, () => runScheduled(edge.env, now).then(() => [])),
+      ...Array.from({ length: 4 }, () => edge.agent("GET", "/v1/agent/outbox?limit=50").then((r) => r.body.messages.map((m: any) => m.id))),
+    ]);
+    const ids = claimed.flat();
+    expect(ids.length).toBeLessThanOrEqual(2);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(await sql("SELECT count(*)::int AS n FROM feedback_ledger")).toEqual([{ n: 2 }]);
+    expect(await sql("SELECT count(*)::int AS n FROM feedback WHERE status IN ('ready', 'claimed')")).toEqual([{ n: 2 }]);
+  });
+
+  it("with room for all, 1,000 messages are each handed out exactly once across parallel polls", async () => {
+    await setup({ FEEDBACK_PER_MINUTE: "5000", FEEDBACK_PER_HOUR: "5000", FEEDBACK_PER_DAY: "5000" });
+    await seedDue(1000);
+    const seen: string[] = [];
+    for (let round = 0; round < 10 && seen.length < 1000; round++) {
+      const now = new Date();
+      const batches = await Promise.all([
+        ...Array.from({ length: 4 }, () => runScheduled(edge.env, now).then(() => [] as string[])),
+        ...Array.from({ length: 4 }, () => edge.agent("GET", "/v1/agent/outbox?limit=50").then((r) => r.body.messages.map((m: any) => m.id) as string[])),
+      ]);
+      seen.push(...batches.flat());
+    }
+    expect(seen).toHaveLength(1000);
+    expect(new Set(seen).size).toBe(1000);
+    expect(await sql("SELECT count(*)::int AS n, count(DISTINCT feedback_id)::int AS d FROM feedback_ledger")).toEqual([{ n: 1000, d: 1000 }]);
+  });
+});
+
+describe("bridges", () => {
+  it("records heartbeats and flags sessions whose agent went quiet", async () => {
+    await setup();
+    const hb = {
+      agent: "vps-1",
+      sessions: [
+        { name: "primary", role: "capture", state: "open", phone: "+27600000001", lastEventAt: new Date().toISOString() },
+        { name: "sender", role: "sender", state: "qr", phone: null, lastEventAt: null },
+      ],
+    };
+    expect((await edge.agent("POST", "/v1/agent/heartbeat", hb)).status).toBe(200);
+    expect((await edge.agent("POST", "/v1/agent/heartbeat", { agent: "x", sessions: [{ name: "Bad Name" }] })).status).toBe(400);
+    await edge.agent("POST", "/v1/agent/drops", { submissions: [submission({ bridge: "primary" })] });
+    let list = await edge.dash("GET", "/v1/bridges");
+    expect(list.body.bridges).toMatchObject([
+      { agent: "vps-1", session: "primary", state: "open", stale: false, lastMessageAt: expect.any(String) },
+      { agent: "vps-1", session: "sender", state: "qr", stale: false, lastMessageAt: null },
+    ]);
+    const r = await runScheduled(edge.env, plus(new Date(), 121));
+    expect(r.staleBridges).toBe(2);
+    list = await edge.dash("GET", "/v1/bridges");
+    expect(list.body.bridges.map((b: any) => b.stale)).toEqual([true, true]);
+    await edge.agent("POST", "/v1/agent/heartbeat", hb);
+    list = await edge.dash("GET", "/v1/bridges");
+    expect(list.body.bridges.map((b: any) => b.stale)).toEqual([false, false]);
+    expect((await edge.agent("GET", "/v1/bridges")).status).toBe(401);
+  });
+});

@@ -1,0 +1,66 @@
+// `npm run bench`: performance numbers of the real parts — the Worker's ingest, the dashboard's reads over a
+// large database, and the agent → edge path — printed, never asserted. Everything runs in a temp dir and is
+// torn down at the end, on error or on Ctrl-C too.
+//
+// BENCH_DROPS (default 1000000) sets how many drops the read benchmark seeds.
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { benchAgent } from "../tools/bench/agent.ts";
+import { benchFeed } from "../tools/bench/feed.ts";
+import { benchIngest } from "../tools/bench/ingest.ts";
+import { line, secs } from "../tools/bench/measure.ts";
+import { Cleanup, edgeEnv, pgSettingsLine, serveWorker, sqlClient, startRig, workerClient } from "../tools/bench/rig.ts";
+
+function dropsSetting(): number {
+  const raw = process.env.BENCH_DROPS ?? "1000000";
+  const n = Number(raw);
+  // The deep-page case needs a few thousand rows; drop numbers are DR + 8 digits.
+  if (!Number.isInteger(n) || n < 5_000 || n > 50_000_000) throw new Error(`BENCH_DROPS=${raw}: use a whole number from 5000 to 50000000`);
+  return n;
+}
+
+async function main(cleanup: Cleanup): Promise<void> {
+  const drops = dropsSetting();
+  const cpu = os.cpus()[0]?.model.trim() ?? "unknown CPU";
+  line(`wa-monitor bench — Node ${process.version}, ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM`);
+  line(pgSettingsLine());
+  const t0 = performance.now();
+  const rig = await startRig(cleanup);
+  line(`cluster, proxy ready in ${secs(performance.now() - t0)} (${rig.dir})`);
+
+  const ingestUrl = await rig.database("bench_ingest");
+  await benchIngest(workerClient(edgeEnv(rig, ingestUrl)), { batches: 20, repeats: 10 });
+
+  // The feed and the agent share one database, so the agent's drops land in a feed of production size.
+  const feedUrl = await rig.database("bench_feed");
+  const sql = await sqlClient(feedUrl);
+  cleanup.add("sql client", () => sql.end());
+  const env = edgeEnv(rig, feedUrl);
+  await benchFeed(rig, sql, "bench_feed", workerClient(env), { drops, runs: 20, pages: 20 });
+
+  const edge = await serveWorker(env, cleanup);
+  await benchAgent(edge, sql, path.join(rig.dir, "agent"), cleanup, { latencyRuns: 30, messages: 5_000, pollMs: 5 });
+}
+
+const cleanup = new Cleanup();
+const started = performance.now();
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.once(sig, () => {
+    process.stderr.write(`\n${sig}: cleaning up\n`);
+    void cleanup.run().finally(() => process.exit(130));
+  });
+}
+let code = 0;
+try {
+  await main(cleanup);
+} catch (err) {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+  code = 1;
+} finally {
+  await cleanup.run();
+}
+line();
+line(`total ${secs(performance.now() - started)}${code ? " (failed)" : ""}`);
+// Pools and sockets of the parts under test may keep the loop alive after they are stopped.
+process.exit(code);
