@@ -8,6 +8,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { benchAgent } from "../tools/bench/agent.ts";
 import { benchFeed } from "../tools/bench/feed.ts";
+import { benchFloor } from "../tools/bench/floor.ts";
 import { benchIngest } from "../tools/bench/ingest.ts";
 import { line, secs } from "../tools/bench/measure.ts";
 import { Cleanup, edgeEnv, pgSettingsLine, serveWorker, sqlClient, startRig, workerClient } from "../tools/bench/rig.ts";
@@ -30,7 +31,9 @@ async function main(cleanup: Cleanup): Promise<void> {
   line(`cluster, proxy ready in ${secs(performance.now() - t0)} (${rig.dir})`);
 
   const ingestUrl = await rig.database("bench_ingest");
-  await benchIngest(workerClient(edgeEnv(rig, ingestUrl)), { batches: 20, repeats: 10 });
+  const ingestCall = workerClient(edgeEnv(rig, ingestUrl));
+  await benchFloor(ingestCall, ingestUrl, 20);
+  await benchIngest(ingestCall, { batches: 20, repeats: 10 });
 
   // The feed and the agent share one database, so the agent's drops land in a feed of production size.
   const feedUrl = await rig.database("bench_feed");

@@ -103,7 +103,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         AGENT_TOKEN: tokens.AGENT_TOKEN,
         DASHBOARD_TOKEN: tokens.DASHBOARD_TOKEN,
         ...(proxy ? { NEON_LOCAL_PROXY: proxy.address } : {}),
-        ...(process.env.TIMEZONE ? { TIMEZONE: process.env.TIMEZONE } : {}),
+        // Worker vars from wrangler.toml can be overridden from the environment for local runs.
+        ...Object.fromEntries(
+          Object.entries(process.env).filter(
+            (e): e is [string, string] => /^(TIMEZONE|FEED_MAX_LIMIT|FEEDBACK_[A-Z_]+|BRIDGE_STALE_SECONDS)$/.test(e[0]) && !!e[1],
+          ),
+        ),
       },
     });
     cleanups.push(() => edge!.stop());

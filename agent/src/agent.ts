@@ -3,6 +3,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
+import type { SessionReport } from "@wa-monitor/shared";
 import type { Logger } from "pino";
 import { ConfigFileError, loadConfigFile, type AgentConfig } from "./config.ts";
 import { monitoredGroups } from "./detect/projects.ts";
@@ -13,6 +14,8 @@ import { createMetrics, type Metrics } from "./metrics.ts";
 import { closeStore, openStore, type Db } from "./store/db.ts";
 import { outboxStore } from "./store/outbox.ts";
 import { startDelivery } from "./sync/delivery.ts";
+import { startFeedbackSender } from "./sync/feedback.ts";
+import { startHeartbeat } from "./sync/heartbeat.ts";
 import { edgeClient, type EdgeClient } from "./sync/edge-client.ts";
 import { startProjectSync } from "./sync/projects.ts";
 import { createBaileysSession, type BaileysSessionDeps } from "./whatsapp/baileys-session.ts";
@@ -41,7 +44,7 @@ export interface Agent {
   adminUrl: string;
   health(): {
     status: "ok" | "degraded";
-    sessions: { name: string; role: string; state: string; phone: string | null; lastEventAt: string | null }[];
+    sessions: SessionReport[];
     outbox: { pending: number; oldestPendingAt: string | null };
     delivery: { failing: boolean; lastError: string | null };
   };
@@ -96,6 +99,29 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
   for (const s of sessions.values()) await s.start();
 
+  const sessionReports = () =>
+    [...sessions.values()].map((s) => {
+      const { name, role, state, phone, lastEventAt } = s.status();
+      return { name, role, state, phone, lastEventAt };
+    });
+  const heartbeat = startHeartbeat({
+    edge,
+    agent: config.agentName,
+    everyMs: config.heartbeatSeconds * 1000,
+    sessions: sessionReports,
+    log: log.child({ part: "heartbeat" }),
+  });
+  const feedback = startFeedbackSender({
+    db,
+    edge,
+    sessions: () => [...sessions.values()],
+    log: log.child({ part: "feedback" }),
+    pollMs: config.feedback.pollMs,
+    batchSize: config.feedback.batchSize,
+    backoff: config.backoff,
+    ready: projectSync.synced,
+  });
+
   let watcher: FSWatcher | undefined;
   if (opts.configFile) {
     let debounce: NodeJS.Timeout | undefined;
@@ -128,12 +154,12 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     simulator,
     adminUrl: "",
     health() {
-      const ss = [...sessions.values()].map((s) => s.status());
+      const ss = sessionReports();
       const d = delivery.status();
       const allOpen = ss.every((s) => s.state === "open");
       return {
         status: allOpen && !d.failing ? "ok" : "degraded",
-        sessions: ss.map(({ name, role, state, phone, lastEventAt }) => ({ name, role, state, phone, lastEventAt })),
+        sessions: ss,
         outbox: outbox.stats(),
         delivery: d,
       };
@@ -156,7 +182,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   agent.stop = () =>
     (stopping ??= (async () => {
       watcher?.close();
+      await feedback.stop(); // finishes a send in progress and its ack
       for (const s of sessions.values()) await s.stop().catch((err) => log.error({ err }, "stopping session"));
+      await heartbeat.stop();
       await delivery.stop();
       await projectSync.stop();
       await new Promise<void>((r) => server.close(() => r()));

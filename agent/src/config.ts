@@ -1,6 +1,7 @@
 // agent.yaml: parsed with `yaml`, validated with zod. Every error names the file, line and field, and a bad
 // file means the agent refuses to start.
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { createDropDetector, GroupJid, ProjectInput } from "@wa-monitor/shared";
 import { isNode, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
@@ -39,6 +40,8 @@ export type ProjectConfig = z.infer<typeof ProjectConfig>;
 export const AgentConfig = z
   .object({
     edgeUrl: z.url().default("http://127.0.0.1:8787"),
+    /** How this agent names itself in heartbeats (the edge's bridge list). */
+    agentName: z.string().trim().min(1).max(100).default(hostname()),
     sessions: z.array(SessionConfig).min(1),
     projects: z.array(ProjectConfig).min(1),
     watchdog: z
@@ -60,6 +63,14 @@ export const AgentConfig = z
         pollMs: z.number().int().min(50).default(1000),
       })
       .prefault({}),
+    feedback: z
+      .object({
+        /** How often the edge is asked for feedback to send. */
+        pollMs: z.number().int().min(100).max(60_000).default(5000),
+        batchSize: z.number().int().min(1).max(50).default(10),
+      })
+      .prefault({}),
+    heartbeatSeconds: z.number().int().min(1).max(300).default(30),
   })
   .superRefine((c, ctx) => {
     const dup = <T>(items: T[], key: (t: T) => string, path: (i: number) => (string | number)[], what: string) => {

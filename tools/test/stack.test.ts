@@ -2,6 +2,7 @@
 // the simulator transport — a simulated WhatsApp message shows up in the dashboard feed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../ports.ts";
+import { fireCron } from "../edge-dev.ts";
 import { startStack, type Stack } from "../stack.ts";
 import { chmod, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -65,5 +66,30 @@ describe("the local stack with the simulator", () => {
       if (!items.length) await new Promise((r) => setTimeout(r, 100));
     }
     expect(items).toMatchObject([{ dropNumber: "DR98765432", project: "Mohadin", status: "new", senderPhone: "+27845550123" }]);
+  });
+
+  it("sends QA feedback for an incomplete review through the agent after the cron runs", async () => {
+    const auth = { authorization: `Bearer ${stack.tokens.DASHBOARD_TOKEN}`, "content-type": "application/json" };
+    const review = await fetch(`${stack.edgeUrl}/v1/drops/DR98765432/review`, {
+      method: "PATCH",
+      headers: auth,
+      body: JSON.stringify({ steps: { house_photo: true, green_lights: true }, status: "incomplete", reviewer: "QA", comment: "Photos of the wall missing" }),
+    });
+    expect(review.status).toBe(200);
+    expect(await fireCron(stack.edgeUrl)).toBe(200);
+    let sent: any[] = [];
+    for (let i = 0; i < 150 && !sent.length; i++) {
+      sent = ((await (await fetch(`${stack.agentUrl}/simulate/sent`)).json()) as any).messages;
+      if (!sent.length) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(sent).toMatchObject([{ session: "sender", chatJid: "120363421532174586@g.us" }]);
+    expect(sent[0].text).toContain("Missing: Cable from pole, Cable entry outside");
+    let drop: any;
+    for (let i = 0; i < 50; i++) {
+      drop = await (await fetch(`${stack.edgeUrl}/v1/drops/DR98765432`, { headers: auth })).json();
+      if (drop.feedbackSentAt) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(drop.feedbackSentAt).toEqual(expect.any(String));
   });
 });

@@ -78,6 +78,20 @@ const SCHEMA: string[] = [
     sent_at       INTEGER NOT NULL
   );
   `,
+  /* sql */ `
+  -- Feedback the edge handed us: what we sent for it, and whether the edge has our ack. If the edge hands the
+  -- same message out again (its lease ran out before our ack arrived), we ack again instead of sending twice.
+  CREATE TABLE feedback_sent (
+    id            TEXT PRIMARY KEY,   -- the edge's feedback id
+    chat_jid      TEXT NOT NULL,
+    session       TEXT NOT NULL,
+    fallback      INTEGER NOT NULL,
+    wa_message_id TEXT NOT NULL,
+    sent_at       INTEGER NOT NULL,
+    acked_at      INTEGER
+  );
+  CREATE INDEX feedback_unacked ON feedback_sent (sent_at) WHERE acked_at IS NULL;
+  `,
 ];
 
 export function openStore(dataDir: string, file = "agent.sqlite"): Db {

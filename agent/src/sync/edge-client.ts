@@ -1,8 +1,13 @@
 // The edge API as the agent sees it; request and response shapes are the shared contract.
 import {
+  AckResponse,
   DropsIngestResponse,
   ErrorBody,
+  OutboxResponse,
+  type AckRequest,
   type DropSubmission,
+  type HeartbeatRequest,
+  type OutboxMessage,
   type ProjectInput,
 } from "@wa-monitor/shared";
 
@@ -23,16 +28,19 @@ export class EdgeError extends Error {
 export interface EdgeClient {
   postDrops(submissions: DropSubmission[]): Promise<DropsIngestResponse>;
   putProjects(projects: ProjectInput[]): Promise<void>;
+  heartbeat(body: HeartbeatRequest): Promise<void>;
+  claimFeedback(limit: number): Promise<OutboxMessage[]>;
+  ackFeedback(id: string, ack: AckRequest): Promise<void>;
 }
 
 export function edgeClient(baseUrl: string, token: string, timeoutMs = 15_000): EdgeClient {
-  async function call(method: string, path: string, body: unknown): Promise<unknown> {
+  async function call(method: string, path: string, body?: unknown): Promise<unknown> {
     let res: Response;
     try {
       res = await fetch(new URL(path, baseUrl), {
         method,
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        body: body === undefined ? null : JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
@@ -65,6 +73,18 @@ export function edgeClient(baseUrl: string, token: string, timeoutMs = 15_000): 
     },
     async putProjects(projects) {
       await call("PUT", "/v1/agent/projects", { projects });
+    },
+    async heartbeat(body) {
+      await call("POST", "/v1/agent/heartbeat", body);
+    },
+    async claimFeedback(limit) {
+      const parsed = OutboxResponse.safeParse(await call("GET", `/v1/agent/outbox?limit=${limit}`));
+      if (!parsed.success) throw new EdgeError(502, undefined, "edge answered the outbox poll in an unknown shape");
+      return parsed.data.messages;
+    },
+    async ackFeedback(id, ack) {
+      const parsed = AckResponse.safeParse(await call("POST", `/v1/agent/outbox/${encodeURIComponent(id)}/ack`, ack));
+      if (!parsed.success) throw new EdgeError(502, undefined, "edge answered the ack in an unknown shape");
     },
   };
 }

@@ -1,7 +1,8 @@
 // What to do when a WhatsApp socket closes, by Baileys' disconnect status code. Pure, so every rule is tested.
+import type { SessionState } from "@wa-monitor/shared";
 import { backoffDelay } from "../sync/backoff.ts";
 
-export type SessionState = "connecting" | "qr" | "open" | "stale" | "closed" | "logged_out" | "failed";
+export type { SessionState };
 
 export type Decision =
   | { action: "logged_out"; reason: string } // wipe auth, never reconnect on our own
