@@ -8,7 +8,7 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { stringify } from "yaml";
-import { sqlClient } from "../../tools/test/db.ts";
+import { query } from "../../tools/test/db.ts";
 import { freePort } from "../../tools/ports.ts";
 import { AGENT_TOKEN, callWorker, edgeEnv, PROJECTS } from "../../edge-api/test/harness.ts";
 import { startAgent, type Agent } from "../src/agent.ts";
@@ -65,14 +65,7 @@ export async function startEdgeServer(): Promise<EdgeServer> {
       (s as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       await new Promise<void>((r) => s.close(() => r()));
     },
-    async query(sql, params = []) {
-      const c = await sqlClient(env.DATABASE_URL);
-      try {
-        return (await c.query(sql, params)).rows;
-      } finally {
-        await c.end();
-      }
-    },
+    query: (sql, params = []) => query(env.DATABASE_URL, sql, params),
   };
   await edge.start();
   return edge;

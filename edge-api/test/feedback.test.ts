@@ -1,7 +1,7 @@
 // QA review → feedback scheduled under the rate limits → claimed by agents → acknowledged. Real Postgres, the
 // Worker's own code; the scheduler's clock is driven by the tests.
 import { beforeEach, describe, expect, it } from "vitest";
-import { sqlClient } from "../../tools/test/db.ts";
+import { query } from "../../tools/test/db.ts";
 import { openDb } from "../src/db/client.ts";
 import { loadConfig } from "../src/env.ts";
 import { feedbackLimits, type FeedbackLimits } from "../src/feedback/limits.ts";
@@ -16,14 +16,7 @@ async function setup(overrides: Record<string, string> = {}) {
   await edge.agent("PUT", "/v1/agent/projects", { projects: PROJECTS });
 }
 
-async function sql<T = any>(text: string, params: unknown[] = []): Promise<T[]> {
-  const c = await sqlClient(edge.databaseUrl);
-  try {
-    return (await c.query(text, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
+const sql = <T = any>(text: string, params: unknown[] = []) => query<T>(edge.databaseUrl, text, params);
 
 async function newDrops(n: number, prefix = "DR5") {
   const subs = Array.from({ length: n }, (_, i) =>

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { sqlClient } from "../../tools/test/db.ts";
+import { query } from "../../tools/test/db.ts";
 import { openDb, type Queryable } from "../src/db/client.ts";
 import { ingestSubmissions } from "../src/db/ingest.ts";
 import { loadConfig } from "../src/env.ts";
@@ -19,14 +19,7 @@ async function post(subs: unknown[]) {
   return r.body.results.map((x: { status: string }) => x.status) as string[];
 }
 
-async function dbRows<T = any>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = await sqlClient(edge.databaseUrl);
-  try {
-    return (await c.query(sql, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
+const dbRows = <T = any>(sql: string, params: unknown[] = []) => query<T>(edge.databaseUrl, sql, params);
 
 describe("POST /v1/agent/drops", () => {
   it("stores a new drop and its submission", async () => {

@@ -19,3 +19,13 @@ export async function sqlClient(url: string): Promise<pg.Client> {
   await c.connect();
   return c;
 }
+
+/** One query on its own connection: for arranging and inspecting state in tests. */
+export async function query<T = any>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const c = await sqlClient(url);
+  try {
+    return (await c.query(sql, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
