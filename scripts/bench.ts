@@ -48,8 +48,10 @@ async function main(cleanup: Cleanup): Promise<void> {
 
 const cleanup = new Cleanup();
 const started = performance.now();
+let interrupted = false;
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.once(sig, () => {
+    interrupted = true;
     process.stderr.write(`\n${sig}: cleaning up\n`);
     void cleanup.run().finally(() => process.exit(130));
   });
@@ -58,7 +60,8 @@ let code = 0;
 try {
   await main(cleanup);
 } catch (err) {
-  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+  // Once interrupted, the parts being torn down fail whatever was running; that is not news.
+  if (!interrupted) process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
   code = 1;
 } finally {
   await cleanup.run();

@@ -27,7 +27,8 @@ export async function runScheduled(env: Env, now: Date) {
 }
 
 export async function scheduled(event: CronEvent, env: Env, _ctx: WaitUntil): Promise<void> {
-  const result = await runScheduled(env, new Date(event.scheduledTime || Date.now()));
+  // The real time, not event.scheduledTime: a run that starts late must not backdate its work.
+  const result = await runScheduled(env, new Date());
   if (result.promoted.length || result.released || result.failed || result.staleBridges) {
     console.log(JSON.stringify({ level: "info", msg: "scheduled", cron: event.cron, ...result }));
   }

