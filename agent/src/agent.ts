@@ -74,7 +74,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     batchSize: config.delivery.batchSize,
     pollMs: config.delivery.pollMs,
     backoff: config.backoff,
-    ready: projectSync.synced,
+    ready: projectSync.attempted,
     onUnknownGroup: () => projectSync.push(config.projects),
   });
 
@@ -119,7 +119,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     pollMs: config.feedback.pollMs,
     batchSize: config.feedback.batchSize,
     backoff: config.backoff,
-    ready: projectSync.synced,
+    ready: projectSync.attempted,
+    edgeUrl: env.EDGE_URL ?? config.edgeUrl,
   });
 
   let watcher: FSWatcher | undefined;

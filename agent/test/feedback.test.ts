@@ -101,6 +101,20 @@ describe("feedback through the agent", () => {
     expect(fb.wa_message_id).toBe((await sent())[0].waMessageId);
   });
 
+  it("gives up on a stored ack the edge will never take, and keeps sending", async () => {
+    edge = await startEdgeServer();
+    agent = await startTestAgent(edge.url, { config: fastConfig() });
+    agent.db
+      .prepare("INSERT INTO feedback_sent (edge, id, chat_jid, session, fallback, wa_message_id, sent_at) VALUES (?, '999999', ?, 'sender', 0, 'WA-OLD', 0)")
+      .run(edge.url, LAWLEY);
+    await dropPosted("DR99887766", "FB-5");
+    await dash("PATCH", "/v1/drops/DR99887766/review", { status: "incomplete", reviewer: "QA" });
+    await eventually(() => edge!.query("SELECT status FROM feedback"), (r) => r[0]?.status === "sent");
+    const old = agent.db.prepare("SELECT acked_at IS NOT NULL AS done, ack_error FROM feedback_sent WHERE id = '999999'").get() as any;
+    expect(old.done).toBe(1);
+    expect(old.ack_error).toMatch(/404/);
+  });
+
   it("reports its sessions to the edge in heartbeats", async () => {
     edge = await startEdgeServer();
     agent = await startTestAgent(edge.url, { config: { ...fastConfig(), agentName: "vps-test" } });

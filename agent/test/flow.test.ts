@@ -116,6 +116,30 @@ describe("agent → edge", () => {
     expect(agent.db.prepare("SELECT result, count(*) AS n FROM outbox GROUP BY result").all()).toEqual([{ result: "new", n: 1000 }]);
   }, 60_000);
 
+  it("sets aside a row the edge refuses without holding up the others", async () => {
+    edge = await startEdgeServer();
+    agent = await startTestAgent(edge.url);
+    await eventually(() => edge!.query("SELECT 1 FROM projects"), (r) => r.length === 4);
+    // The edge refuses any batch that contains this one message, as it would refuse contract drift.
+    edge.beforeHandle = async (req) => {
+      if (new URL(req.url).pathname !== "/v1/agent/drops") return undefined;
+      if (!(await req.clone().text()).includes("POISON")) return undefined;
+      return Response.json({ error: { code: "invalid_request", message: "refused" } }, { status: 400 });
+    };
+    await edge.stop(); // queue everything first, so it goes out in one batch
+    const messages = Array.from({ length: 9 }, (_, i) => ({ session: "primary", text: `DR${50_000_000 + i}`, id: `OK-${i}` }));
+    messages.splice(4, 0, { session: "primary", text: "DR59999999 POISON", id: "BAD" });
+    await simulate(agent.adminUrl, messages);
+    await edge.start();
+    await eventually(() => countRows(edge!), (c) => c.subs === 9, 30_000);
+    const local = await eventually(
+      async () => agent!.db.prepare("SELECT message_id, result FROM outbox WHERE result = 'rejected'").all(),
+      (r) => r.length === 1,
+    );
+    expect(local).toEqual([{ message_id: "BAD", result: "rejected" }]);
+    expect(agent.db.prepare("SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL").get()).toEqual({ n: 0 });
+  }, 60_000);
+
   it("answers bad simulator input with JSON errors", async () => {
     edge = await startEdgeServer();
     agent = await startTestAgent(edge.url);

@@ -25,6 +25,8 @@ export interface EdgeServer {
   requests: string[];
   /** Awaited after the Worker answered and before the answer is sent: lets a test hold a response. */
   afterHandle: ((req: Request) => Promise<void>) | undefined;
+  /** May answer instead of the Worker (a test's stand-in for an edge refusing something). */
+  beforeHandle: ((req: Request) => Promise<Response | undefined>) | undefined;
   stop(): Promise<void>;
   start(): Promise<void>;
   query<T = any>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -39,6 +41,7 @@ export async function startEdgeServer(): Promise<EdgeServer> {
     databaseUrl: env.DATABASE_URL,
     requests: [],
     afterHandle: undefined,
+    beforeHandle: undefined,
     async start() {
       server = await new Promise<ServerType>((resolve) => {
         const s = serve(
@@ -47,6 +50,8 @@ export async function startEdgeServer(): Promise<EdgeServer> {
             port,
             fetch: async (req: Request) => {
               edge.requests.push(`${req.method} ${new URL(req.url).pathname}`);
+              const early = await edge.beforeHandle?.(req);
+              if (early) return early;
               const res = await callWorker(req, env);
               if (edge.afterHandle) await edge.afterHandle(req);
               return res;

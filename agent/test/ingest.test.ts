@@ -191,4 +191,24 @@ describe("ingest", () => {
     expect(messages()).toEqual([]);
     expect(outboxStore(db).stats().pending).toBe(0);
   });
+
+  it("waits for the real message when WhatsApp first delivers an undecryptable placeholder", async () => {
+    const ingest = makeIngest();
+    const placeholder = { key: { remoteJid: LAWLEY, id: "CIPH1", fromMe: false, participant: "27821234567@s.whatsapp.net" }, messageStubType: proto.WebMessageInfo.StubType.CIPHERTEXT, messageTimestamp: 1795500000 } as WAMessage;
+    expect(await ingest.handle("primary", [placeholder], "notify")).toEqual({ stored: 0, queued: 0 });
+    expect(await ingest.handle("primary", [msg({ id: "CIPH1", text: "DR44440000" })], "notify")).toEqual({ stored: 1, queued: 1 });
+  });
+
+  it("scans a message again when it was first stored without its text", async () => {
+    const ingest = makeIngest();
+    const bare = { ...msg({ id: "BARE1" }), message: { reactionMessage: { text: "👍" } } } as WAMessage;
+    await ingest.handle("primary", [bare], "notify");
+    expect(await ingest.handle("primary", [msg({ id: "BARE1", text: "DR44440001" })], "append")).toEqual({ stored: 1, queued: 1 });
+    expect(messages()).toHaveLength(1);
+  });
+
+  it("strips NUL characters from text and names", async () => {
+    await makeIngest().handle("primary", [{ ...msg({ text: "DR12345678\u0000 ok" }), pushName: "Th\u0000abo" }], "notify");
+    expect(outbox()).toMatchObject([{ text: "DR12345678 ok", sender_name: "Thabo" }]);
+  });
 });

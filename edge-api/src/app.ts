@@ -67,6 +67,10 @@ export function createApp() {
     }
     const code = (err as { code?: unknown }).code;
     if (code === "23505") return c.json(errorBody("conflict", "conflicts with existing data", { constraint: (err as { constraint?: string }).constraint }), 409);
+    // Class 22 is "data exception": a value Postgres cannot take (out of range, bad encoding). The input's fault.
+    if (typeof code === "string" && code.startsWith("22")) {
+      return c.json(errorBody("invalid_request", "a value in the request is out of range or malformed", { sqlstate: code }), 400);
+    }
     console.error(JSON.stringify({ level: "error", msg: "unhandled", error: err.message, code, path: c.req.path }));
     return c.json(errorBody("internal", "internal error"), 500);
   });

@@ -1,10 +1,11 @@
 // Runs the Worker's own fetch handler in Node against a fresh real Postgres database, through the production
 // Neon driver and the local WebSocket proxy.
-import type { ExecutionContext } from "hono";
 import { inject } from "vitest";
 import { freshDatabase } from "../../tools/test/db.ts";
 import type { Env } from "../src/env.ts";
-import worker from "../src/index.ts";
+import { callWorker, EXAMPLE_PROJECTS } from "../../tools/worker.ts";
+
+export { callWorker };
 
 export const AGENT_TOKEN = "agent-test-token-0123456789";
 export const DASHBOARD_TOKEN = "dashboard-test-token-0123456789";
@@ -32,20 +33,6 @@ export async function edgeEnv(overrides: Partial<Env> = {}): Promise<Env> {
     TIMEZONE: "Africa/Johannesburg",
     ...overrides,
   };
-}
-
-/** Calls the Worker's fetch handler with an execution context whose waitUntil work is awaited. */
-export async function callWorker(req: Request, env: Env): Promise<Response> {
-  const pending: Promise<unknown>[] = [];
-  const ctx: ExecutionContext = {
-    waitUntil: (p: Promise<unknown>) => void pending.push(p),
-    passThroughOnException: () => {},
-    props: {},
-  };
-  const res = await worker.fetch(req, env, ctx);
-  const body = await res.arrayBuffer();
-  await Promise.all(pending);
-  return new Response(body, { status: res.status, headers: res.headers });
 }
 
 export async function edgeHarness(overrides: Partial<Env> = {}) {
@@ -83,12 +70,7 @@ export async function edgeHarness(overrides: Partial<Env> = {}) {
 
 export type Edge = Awaited<ReturnType<typeof edgeHarness>>;
 
-export const PROJECTS = [
-  { name: "Lawley", groupJid: "120363418298130331@g.us", enabled: true, description: "Lawley fibre rollout" },
-  { name: "Velo Test", groupJid: "120363421664266245@g.us", enabled: true, description: "Velo test group" },
-  { name: "Mohadin", groupJid: "120363421532174586@g.us", enabled: true, description: "Mohadin" },
-  { name: "Mamelodi", groupJid: "120363408849234743@g.us", enabled: true, description: "Mamelodi" },
-];
+export const PROJECTS = EXAMPLE_PROJECTS;
 
 export const LAWLEY = PROJECTS[0]!.groupJid;
 

@@ -13,13 +13,22 @@ export const DropNumber = z
 
 export const GroupJid = z.string().regex(/^[0-9-]+@g\.us$/, "group JID must look like 120363000000000000@g.us");
 
-export const IsoTimestamp = z.iso.datetime({ offset: true });
+/** Free text: Postgres refuses NUL characters, so they are refused here, at the door. */
+export const Text = (max: number) =>
+  z.string().max(max).refine((s) => !s.includes("\u0000"), "must not contain NUL characters");
+
+const inRange = (ms: number) => ms >= Date.UTC(2000, 0, 1) && ms < Date.UTC(2100, 0, 1);
+
+/** ISO 8601 with an offset, between 2000 and 2099 (WhatsApp timestamps; nothing else is meaningful). */
+export const IsoTimestamp = z.iso
+  .datetime({ offset: true })
+  .refine((s) => inRange(Date.parse(s)), "must be a time between 2000 and 2099 with a valid offset");
 
 export const ProjectInput = z.object({
-  name: z.string().trim().min(1).max(100),
+  name: Text(100).trim().min(1),
   groupJid: GroupJid,
   enabled: z.boolean(),
-  description: z.string().max(1000).default(""),
+  description: Text(1000).default(""),
 });
 export type ProjectInput = z.infer<typeof ProjectInput>;
 
@@ -42,14 +51,14 @@ export const ProjectsUpsertResponse = z.object({ upserted: z.number().int() });
 export const BridgeName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, "bridge must be a short lower-case session name");
 
 export const DropSubmission = z.object({
-  messageId: z.string().min(1).max(128),
+  messageId: Text(128).min(1),
   chatJid: GroupJid,
   dropNumber: DropNumber,
   bridge: BridgeName,
-  senderJid: z.string().min(1).max(128),
+  senderJid: Text(128).min(1),
   senderPhone: z.string().regex(/^\+?[0-9]{5,20}$/).nullish(),
-  senderName: z.string().max(200).nullish(),
-  text: z.string().max(65536),
+  senderName: Text(200).nullish(),
+  text: Text(65536),
   sentAt: IsoTimestamp,
 });
 export type DropSubmission = z.infer<typeof DropSubmission>;
@@ -95,7 +104,9 @@ export type FeedItem = z.infer<typeof FeedItem>;
 export const FeedResponse = z.object({ items: z.array(FeedItem), nextCursor: z.string().nullable() });
 export type FeedResponse = z.infer<typeof FeedResponse>;
 
-export const CalendarDate = z.iso.date();
+export const CalendarDate = z.iso
+  .date()
+  .refine((d) => inRange(Date.parse(d)), "must be a date between 2000-01-01 and 2099-12-31");
 
 export const FeedQuery = z.object({
   project: z.string().min(1).max(100).optional(),
@@ -176,8 +187,8 @@ export const ReviewRequest = z
   .object({
     steps: StepsMap.partial().strict().default({}),
     status: z.enum(["complete", "incomplete"]),
-    comment: z.string().trim().max(2000).optional(),
-    reviewer: z.string().trim().min(1).max(100),
+    comment: Text(2000).trim().optional(),
+    reviewer: Text(100).trim().min(1),
   })
   .strict();
 export type ReviewRequest = z.infer<typeof ReviewRequest>;
@@ -195,8 +206,11 @@ export const SessionReport = z.object({
 export type SessionReport = z.infer<typeof SessionReport>;
 
 export const HeartbeatRequest = z.object({
-  agent: z.string().trim().min(1).max(100),
-  sessions: z.array(SessionReport).max(50),
+  agent: Text(100).trim().min(1),
+  sessions: z
+    .array(SessionReport)
+    .max(50)
+    .refine((ss) => new Set(ss.map((s) => s.name)).size === ss.length, "session names must be unique"),
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 
@@ -223,7 +237,7 @@ export const AckRequest = z.discriminatedUnion("status", [
     session: BridgeName.optional(),
     fallback: z.boolean().optional(),
   }),
-  z.object({ status: z.literal("failed"), error: z.string().min(1).max(1000) }),
+  z.object({ status: z.literal("failed"), error: Text(1000).min(1) }),
 ]);
 export type AckRequest = z.infer<typeof AckRequest>;
 

@@ -10,8 +10,8 @@ export interface DropDetector {
 
 /**
  * Builds a detector from a pattern. The pattern is matched case-insensitively; if it has a capture group the
- * drop number is "DR" + group 1 (so separators and case normalise away), otherwise the whole match with spaces
- * and dashes removed, upper-cased. Throws on an invalid regular expression.
+ * drop number is "DR" + group 1 (so separators and case normalise away), otherwise the whole match with
+ * everything but letters and digits removed, upper-cased. Throws on an invalid regular expression.
  */
 export function createDropDetector(pattern: string = DEFAULT_DROP_PATTERN): DropDetector {
   const re = new RegExp(pattern, "gi");
@@ -22,7 +22,9 @@ export function createDropDetector(pattern: string = DEFAULT_DROP_PATTERN): Drop
       const found = new Set<string>();
       for (const m of text.matchAll(re)) {
         const raw = grouped && m[1] !== undefined ? `DR${m[1]}` : m[0];
-        found.add(raw.replace(/[\s-]+/g, "").toUpperCase());
+        // Whatever a custom pattern matched, a drop number is letters and digits only.
+        const drop = raw.replace(/[^0-9A-Za-z]+/g, "").toUpperCase();
+        if (/^[A-Z0-9]{2,40}$/.test(drop)) found.add(drop);
       }
       return [...found];
     },

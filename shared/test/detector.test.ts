@@ -75,6 +75,11 @@ describe("createDropDetector", () => {
     expect(d.detect("lw-12345 ok")).toEqual(["LW12345"]);
   });
 
+  it("keeps only letters and digits of whatever a custom pattern matches", () => {
+    expect(createDropDetector(String.raw`\bJOB/\d{4}\b`).detect("job/1234 done")).toEqual(["JOB1234"]);
+    expect(createDropDetector(String.raw`#`).detect("# #")).toEqual([]);
+  });
+
   it("throws on an invalid pattern", () => {
     expect(() => createDropDetector("([")).toThrow();
   });

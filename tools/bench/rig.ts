@@ -7,11 +7,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
-import type { ExecutionContext } from "hono";
 import pg from "pg";
 import type { Env } from "../../edge-api/src/env.ts";
-import worker from "../../edge-api/src/index.ts";
 import { migrate } from "../migrate.ts";
+import { callWorker, EXAMPLE_PROJECTS } from "../worker.ts";
 import { startNeonProxy } from "../neon-proxy.ts";
 import { freePort } from "../ports.ts";
 import { ensureDatabase, startEmbeddedPostgres } from "../postgres.ts";
@@ -20,13 +19,7 @@ export const AGENT_TOKEN = "agent-bench-token-0123456789";
 export const DASHBOARD_TOKEN = "dashboard-bench-token-0123456789";
 export const TIMEZONE = "Africa/Johannesburg";
 
-/** The example projects (agent/agent.example.yaml, edge-api/test/harness.ts PROJECTS). */
-export const PROJECTS = [
-  { name: "Lawley", groupJid: "120363418298130331@g.us", enabled: true, description: "Lawley fibre rollout" },
-  { name: "Velo Test", groupJid: "120363421664266245@g.us", enabled: true, description: "Velo test group" },
-  { name: "Mohadin", groupJid: "120363421532174586@g.us", enabled: true, description: "Mohadin" },
-  { name: "Mamelodi", groupJid: "120363408849234743@g.us", enabled: true, description: "Mamelodi" },
-];
+export const PROJECTS = EXAMPLE_PROJECTS;
 
 /** Resources released in reverse order of acquisition, once, whether the run succeeded or not. */
 export class Cleanup {
@@ -124,18 +117,6 @@ export function edgeEnv(rig: Rig, databaseUrl: string): Env {
 }
 
 /** The Worker's fetch with an execution context whose waitUntil work (closing the pool) is awaited. */
-export async function callWorker(req: Request, env: Env): Promise<Response> {
-  const pending: Promise<unknown>[] = [];
-  const ctx: ExecutionContext = {
-    waitUntil: (p: Promise<unknown>) => void pending.push(p),
-    passThroughOnException: () => {},
-    props: {},
-  };
-  const res = await worker.fetch(req, env, ctx);
-  const body = await res.arrayBuffer();
-  await Promise.all(pending);
-  return new Response(body, { status: res.status, headers: res.headers });
-}
 
 export interface Reply<T = any> {
   status: number;

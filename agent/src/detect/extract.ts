@@ -18,16 +18,27 @@ export interface ExtractedMessage {
   editOf: string | null;
 }
 
+// NUL characters carry no meaning in a chat message and Postgres refuses them.
+const clean = (s: string | null | undefined): string | null => (s == null ? null : s.replaceAll("\u0000", ""));
+
 function textOf(m: proto.IMessage | null | undefined): string | null {
   if (!m) return null;
-  return (
+  return clean(
     m.conversation ??
-    m.extendedTextMessage?.text ??
-    m.imageMessage?.caption ??
-    m.videoMessage?.caption ??
-    m.documentMessage?.caption ??
-    null
+      m.extendedTextMessage?.text ??
+      m.imageMessage?.caption ??
+      m.videoMessage?.caption ??
+      m.documentMessage?.caption ??
+      null,
   );
+}
+
+/**
+ * A message WhatsApp could not decrypt yet arrives as a content-less placeholder; the real one follows under
+ * the same key after a retry. Storing the placeholder would make the real one look like a repeat.
+ */
+export function isUndecryptedPlaceholder(msg: WAMessage): boolean {
+  return !msg.message && msg.messageStubType === proto.WebMessageInfo.StubType.CIPHERTEXT;
 }
 
 function toMs(ts: WAMessage["messageTimestamp"]): number | null {
@@ -54,7 +65,7 @@ export function extractMessage(msg: WAMessage, now = Date.now()): ExtractedMessa
     fromMe: Boolean(key.fromMe),
     senderJid: key.participant ?? (key.remoteJid.endsWith("@g.us") ? null : key.remoteJid),
     senderAltJid: alt,
-    senderName: msg.pushName ?? null,
+    senderName: clean(msg.pushName),
     sentAtMs: toMs(msg.messageTimestamp) ?? now,
     text,
     editOf,

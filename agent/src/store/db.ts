@@ -82,13 +82,16 @@ const SCHEMA: string[] = [
   -- Feedback the edge handed us: what we sent for it, and whether the edge has our ack. If the edge hands the
   -- same message out again (its lease ran out before our ack arrived), we ack again instead of sending twice.
   CREATE TABLE feedback_sent (
-    id            TEXT PRIMARY KEY,   -- the edge's feedback id
+    edge          TEXT NOT NULL,      -- the edge's URL: ids are only unique per edge database
+    id            TEXT NOT NULL,      -- the edge's feedback id
     chat_jid      TEXT NOT NULL,
     session       TEXT NOT NULL,
     fallback      INTEGER NOT NULL,
     wa_message_id TEXT NOT NULL,
     sent_at       INTEGER NOT NULL,
-    acked_at      INTEGER
+    acked_at      INTEGER,
+    ack_error     TEXT,
+    PRIMARY KEY (edge, id)
   );
   CREATE INDEX feedback_unacked ON feedback_sent (sent_at) WHERE acked_at IS NULL;
   `,

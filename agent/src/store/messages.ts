@@ -42,7 +42,11 @@ export function messageWriter(db: Db) {
                           edit_of, sent_at, upsert_type, raw, stored_at)
     VALUES (@session, @chatJid, @messageId, @senderJid, @senderPhone, @senderName, @fromMe, @own, @text,
             @editOf, @sentAtMs, @upsertType, @raw, @storedAt)
-    ON CONFLICT DO NOTHING`);
+    -- Seen before by this session: nothing to do, unless we only had it without its text (then it counts now).
+    ON CONFLICT (session, chat_jid, message_id) DO UPDATE SET
+      text = excluded.text, raw = excluded.raw, sender_phone = coalesce(messages.sender_phone, excluded.sender_phone),
+      sender_name = coalesce(messages.sender_name, excluded.sender_name)
+    WHERE messages.text IS NULL AND excluded.text IS NOT NULL`);
   const insertOutbox = db.prepare(/* sql */ `
     INSERT INTO outbox (chat_jid, message_id, drop_number, bridge, sender_jid, sender_phone, sender_name, text,
                         sent_at, created_at)

@@ -1,7 +1,7 @@
 // Drains the outbox to POST /v1/agent/drops: batches of at most `batchSize` rows and under the edge's 1 MiB
 // body limit, rows marked delivered only on a 2xx with a result for each, exponential backoff while the edge
 // is down or answers 5xx. Stopping lets the in-flight batch finish.
-import { DropSubmission } from "@wa-monitor/shared";
+import { DropSubmission, type IngestStatus } from "@wa-monitor/shared";
 import type { Logger } from "pino";
 import type { Metrics } from "../metrics.ts";
 import type { OutboxRow, OutboxStore } from "../store/outbox.ts";
@@ -55,6 +55,54 @@ export function startDelivery(opts: DeliveryOptions) {
   let failures = 0;
   let lastError: string | null = null;
 
+  function settle(chunk: OutboxRow[], results: { status: IngestStatus }[]): void {
+    const unknown = chunk.filter((_, i) => results[i]!.status === "unknown_group");
+    outbox.markDelivered(
+      chunk.flatMap((r, i) => (results[i]!.status === "unknown_group" ? [] : [{ id: r.id, status: results[i]!.status }])),
+    );
+    for (const r of results) if (r.status !== "unknown_group") metrics.delivered.inc({ result: r.status });
+    if (unknown.length) {
+      // Only monitored groups reach the outbox, so the edge is missing a project: keep the rows, push the
+      // projects again, and retry these rows later without holding up the rest.
+      const now = Date.now();
+      outbox.defer(
+        unknown.map((r) => ({ id: r.id, retryAt: now + backoffDelay(r.attempts, opts.backoff.initialMs, opts.backoff.maxMs) })),
+        "edge does not know this group yet",
+      );
+      log.warn({ rows: unknown.length }, "edge answered unknown_group; re-pushing projects and retrying later");
+      opts.onUnknownGroup?.();
+    }
+  }
+
+  /**
+   * Posts one chunk. The edge refusing the request itself (400/413) would refuse it forever, and one bad row
+   * must not hold up every row behind it: halve the chunk until the bad row stands alone, then set it aside.
+   */
+  async function sendChunk(chunk: OutboxRow[]): Promise<"ok" | "retry"> {
+    try {
+      const { results } = await edge.postDrops(chunk.map(toSubmission));
+      settle(chunk, results);
+      return "ok";
+    } catch (err) {
+      const message = (err as Error).message;
+      const refused = err instanceof EdgeError && (err.status === 400 || err.status === 413);
+      if (refused && chunk.length > 1) {
+        const half = Math.ceil(chunk.length / 2);
+        const first = await sendChunk(chunk.slice(0, half));
+        return first === "ok" ? sendChunk(chunk.slice(half)) : first;
+      }
+      outbox.markAttempt(chunk.map((r) => r.id), message);
+      metrics.deliveryFailures.inc();
+      if (refused) {
+        outbox.markRejected([{ id: chunk[0]!.id, error: message }]);
+        log.error({ id: chunk[0]!.id, error: message }, "the edge refuses this outbox row; kept locally, marked rejected");
+        return "ok";
+      }
+      lastError = message;
+      return "retry";
+    }
+  }
+
   async function deliverOnce(): Promise<"idle" | "sent" | "failed"> {
     if (opts.ready && !opts.ready()) return "idle";
     const rows = outbox.pending(opts.batchSize);
@@ -70,36 +118,8 @@ export function startDelivery(opts: DeliveryOptions) {
     }
     const good = rows.filter((r) => !bad.some((b) => b.id === r.id));
     for (const chunk of chunkBySize(good)) {
-      try {
-        const { results } = await edge.postDrops(chunk.map(toSubmission));
-        const unknown = chunk.filter((_, i) => results[i]!.status === "unknown_group");
-        outbox.markDelivered(
-          chunk.flatMap((r, i) => (results[i]!.status === "unknown_group" ? [] : [{ id: r.id, status: results[i]!.status }])),
-        );
-        for (const r of results) if (r.status !== "unknown_group") metrics.delivered.inc({ result: r.status });
-        if (unknown.length) {
-          // Only monitored groups reach the outbox, so the edge is missing a project: keep the rows, push the
-          // projects again, and retry these rows later without holding up the rest.
-          const now = Date.now();
-          outbox.defer(
-            unknown.map((r) => ({ id: r.id, retryAt: now + backoffDelay(r.attempts, opts.backoff.initialMs, opts.backoff.maxMs) })),
-            "edge does not know this group yet",
-          );
-          log.warn({ rows: unknown.length }, "edge answered unknown_group; re-pushing projects and retrying later");
-          opts.onUnknownGroup?.();
-        }
-      } catch (err) {
-        const message = (err as Error).message;
-        outbox.markAttempt(chunk.map((r) => r.id), message);
-        metrics.deliveryFailures.inc();
-        if (err instanceof EdgeError && !err.retryable && err.status === 400 && chunk.length === 1) {
-          // The edge refuses this one row for good (contract drift): keep it, stop retrying it.
-          outbox.markRejected([{ id: chunk[0]!.id, error: message }]);
-          continue;
-        }
-        lastError = message;
-        return "failed";
-      }
+      const outcome = await sendChunk(chunk);
+      if (outcome !== "ok") return "failed";
     }
     lastError = null;
     return "sent";

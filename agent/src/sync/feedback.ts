@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import type { Db } from "../store/db.ts";
 import type { WaSession } from "../whatsapp/session.ts";
 import { backoffDelay, wakeableSleep } from "./backoff.ts";
-import type { EdgeClient } from "./edge-client.ts";
+import { EdgeError, type EdgeClient } from "./edge-client.ts";
 
 export interface FeedbackSenderOptions {
   db: Db;
@@ -18,6 +18,8 @@ export interface FeedbackSenderOptions {
   backoff: { initialMs: number; maxMs: number };
   /** Not before the edge knows our projects and the agent is up. */
   ready?: () => boolean;
+  /** Which edge the ids belong to. */
+  edgeUrl: string;
 }
 
 /** The sender session if it is open, else any other open session as a fallback. */
@@ -34,24 +36,35 @@ export function startFeedbackSender(opts: FeedbackSenderOptions) {
   let stopped = false;
   let failures = 0;
 
-  const findSent = db.prepare<[string], { session: string; fallback: number; wa_message_id: string }>(
-    "SELECT session, fallback, wa_message_id FROM feedback_sent WHERE id = ?",
+  const here = opts.edgeUrl;
+  const findSent = db.prepare<[string, string], { session: string; fallback: number; wa_message_id: string }>(
+    "SELECT session, fallback, wa_message_id FROM feedback_sent WHERE edge = ? AND id = ?",
   );
   const recordSent = db.prepare(
-    "INSERT INTO feedback_sent (id, chat_jid, session, fallback, wa_message_id, sent_at) VALUES (?, ?, ?, ?, ?, ?)",
+    "INSERT INTO feedback_sent (edge, id, chat_jid, session, fallback, wa_message_id, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
   );
-  const markAcked = db.prepare("UPDATE feedback_sent SET acked_at = ? WHERE id = ?");
-  const unacked = db.prepare<[], { id: string; session: string; fallback: number; wa_message_id: string }>(
-    "SELECT id, session, fallback, wa_message_id FROM feedback_sent WHERE acked_at IS NULL ORDER BY sent_at LIMIT 100",
+  const markAcked = db.prepare("UPDATE feedback_sent SET acked_at = ?, ack_error = ? WHERE edge = ? AND id = ?");
+  const unacked = db.prepare<[string], { id: string; session: string; fallback: number; wa_message_id: string }>(
+    "SELECT id, session, fallback, wa_message_id FROM feedback_sent WHERE edge = ? AND acked_at IS NULL ORDER BY sent_at LIMIT 100",
   );
 
   async function ackSent(id: string, session: string, fallback: boolean, waMessageId: string) {
-    await edge.ackFeedback(id, { status: "sent", waMessageId, session, fallback });
-    markAcked.run(Date.now(), id);
+    try {
+      await edge.ackFeedback(id, { status: "sent", waMessageId, session, fallback });
+      markAcked.run(Date.now(), null, here, id);
+    } catch (err) {
+      if (err instanceof EdgeError && !err.retryable && err.status !== 401) {
+        // The edge will never take this ack (e.g. it no longer knows the id): keep the record, stop retrying.
+        markAcked.run(Date.now(), (err as Error).message, here, id);
+        log.error({ id, err: (err as Error).message }, "the edge refused a feedback ack; giving up on it");
+        return;
+      }
+      throw err;
+    }
   }
 
   async function handle(message: OutboxMessage): Promise<void> {
-    const before = findSent.get(message.id);
+    const before = findSent.get(here, message.id);
     if (before) {
       // Sent already; only the ack was lost.
       return ackSent(message.id, before.session, before.fallback === 1, before.wa_message_id);
@@ -69,7 +82,7 @@ export function startFeedbackSender(opts: FeedbackSenderOptions) {
       await edge.ackFeedback(message.id, { status: "failed", error: `send via ${pick.session.config.name}: ${(err as Error).message}` });
       return;
     }
-    recordSent.run(message.id, message.chatJid, pick.session.config.name, pick.fallback ? 1 : 0, waMessageId, Date.now());
+    recordSent.run(here, message.id, message.chatJid, pick.session.config.name, pick.fallback ? 1 : 0, waMessageId, Date.now());
     if (pick.fallback) log.warn({ id: message.id, via: pick.session.config.name }, "sender session down: feedback sent by a fallback session");
     else log.info({ id: message.id, drop: message.dropNumber }, "feedback sent");
     await ackSent(message.id, pick.session.config.name, pick.fallback, waMessageId);
@@ -77,7 +90,7 @@ export function startFeedbackSender(opts: FeedbackSenderOptions) {
 
   async function cycle(): Promise<void> {
     // Acks that did not reach the edge last time go first.
-    for (const row of unacked.all()) await ackSent(row.id, row.session, row.fallback === 1, row.wa_message_id);
+    for (const row of unacked.all(here)) await ackSent(row.id, row.session, row.fallback === 1, row.wa_message_id);
     if (opts.ready && !opts.ready()) return;
     // Claiming what we cannot send would only make it wait out a lease.
     if (!pickSender(opts.sessions())) return;

@@ -3,7 +3,7 @@
 import type { Logger } from "pino";
 import type { AgentConfig } from "../config.ts";
 import { backoffDelay, wakeableSleep } from "./backoff.ts";
-import type { EdgeClient } from "./edge-client.ts";
+import { EdgeError, type EdgeClient } from "./edge-client.ts";
 
 export function startProjectSync(edge: EdgeClient, log: Logger, backoff: AgentConfig["backoff"], onSynced?: () => void) {
   // Held in an object so TypeScript does not narrow it across the awaits below.
@@ -11,6 +11,7 @@ export function startProjectSync(edge: EdgeClient, log: Logger, backoff: AgentCo
   let stopped = false;
   const sleeper = wakeableSleep();
   let synced = false;
+  let attempted = false;
 
   const done = (async () => {
     let attempt = 0;
@@ -29,8 +30,12 @@ export function startProjectSync(edge: EdgeClient, log: Logger, backoff: AgentCo
         log.info({ projects: projects.length }, "projects pushed to the edge");
       } catch (err) {
         const delay = backoffDelay(attempt++, backoff.initialMs, backoff.maxMs);
-        log.warn({ err: (err as Error).message, retryInMs: delay }, "could not push projects to the edge");
+        const refused = err instanceof EdgeError && !err.retryable;
+        // Refused (e.g. a 409) needs a person; unreachable fixes itself. Either way keep trying.
+        log[refused ? "error" : "warn"]({ err: (err as Error).message, retryInMs: delay }, refused ? "the edge refuses our project list; fix agent.yaml or the edge" : "could not push projects to the edge");
         await sleeper.sleep(delay);
+      } finally {
+        attempted = true;
       }
     }
   })();
@@ -41,6 +46,9 @@ export function startProjectSync(edge: EdgeClient, log: Logger, backoff: AgentCo
       sleeper.wake();
     },
     synced: () => synced,
+    /** Whether a push has been tried: drops wait for that, not for success, so a refused list cannot hold up
+     * delivery (drops of a group the edge lacks come back unknown_group and are retried later). */
+    attempted: () => attempted,
     async stop() {
       stopped = true;
       sleeper.wake();

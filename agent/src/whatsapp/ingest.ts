@@ -4,7 +4,7 @@
 import type { WAMessage } from "baileys";
 import type { Logger } from "pino";
 import type { MonitoredGroup } from "../detect/projects.ts";
-import { extractMessage, jidUser, phoneFromJid } from "../detect/extract.ts";
+import { extractMessage, isUndecryptedPlaceholder, jidUser, phoneFromJid } from "../detect/extract.ts";
 import type { Metrics } from "../metrics.ts";
 import { lidStore, messageWriter, type OutboxItem, type StoredMessage } from "../store/messages.ts";
 import type { Db } from "../store/db.ts";
@@ -56,6 +56,7 @@ export function createIngest(deps: IngestDeps) {
     const captures = deps.captures(session);
     const batch: { message: StoredMessage; drops: OutboxItem[] }[] = [];
     for (const raw of messages) {
+      if (isUndecryptedPlaceholder(raw)) continue;
       const m = extractMessage(raw);
       if (!m) continue;
       const group = groups.get(m.chatJid);

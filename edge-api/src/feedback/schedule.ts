@@ -85,15 +85,14 @@ export interface ScheduleResult {
   failed: number;
 }
 
+async function slotsLeft(q: Queryable, limits: FeedbackLimits, now: Date): Promise<number> {
+  const [row] = await q.query<{ n: number }>(SLOTS_LEFT, [now, limits.sender, limits.perMinute, limits.perHour, limits.perDay]);
+  return row!.n;
+}
+
 async function releaseAndPromote(q: Queryable, limits: FeedbackLimits, now: Date): Promise<ScheduleResult> {
   const released = await q.query<{ id: string; status: string }>(RELEASE_EXPIRED, [now, limits.maxAttempts]);
-  const [{ n: slots }] = (await q.query<{ n: number }>(SLOTS_LEFT, [
-    now,
-    limits.sender,
-    limits.perMinute,
-    limits.perHour,
-    limits.perDay,
-  ])) as [{ n: number }];
+  const slots = await slotsLeft(q, limits, now);
   const promoted = slots > 0 ? await q.query<{ id: string }>(PROMOTE, [now, limits.sameDropSeconds, slots]) : [];
   return {
     promoted: promoted.map((r) => r.id),
@@ -115,14 +114,7 @@ export async function handOut(db: Pick<Db, "tx">, limits: FeedbackLimits, now: D
   return db.tx(async (q) => {
     await q.query(LOCK, [limits.sender]);
     await releaseAndPromote(q, limits, now);
-    const [{ n: slots }] = (await q.query<{ n: number }>(SLOTS_LEFT, [
-      now,
-      limits.sender,
-      limits.perMinute,
-      limits.perHour,
-      limits.perDay,
-    ])) as [{ n: number }];
-    const take = Math.min(max, slots);
+    const take = Math.min(max, await slotsLeft(q, limits, now));
     if (take <= 0) return [];
     const rows = await q.query<{ id: string; group_jid: string; text: string; drop_number: string; mentions: string[] }>(CLAIM, [
       now,
