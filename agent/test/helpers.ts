@@ -5,76 +5,15 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { AddressInfo } from "node:net";
-import { serve, type ServerType } from "@hono/node-server";
 import { stringify } from "yaml";
-import { query } from "../../tools/test/db.ts";
 import { freePort } from "../../tools/ports.ts";
-import { AGENT_TOKEN, callWorker, edgeEnv, PROJECTS } from "../../edge-api/test/harness.ts";
+import { AGENT_TOKEN, PROJECTS, startEdgeServer, type EdgeServer } from "../../edge-api/test/harness.ts";
 import { startAgent, type Agent } from "../src/agent.ts";
 import { AgentConfig } from "../src/config.ts";
 import { AgentEnv } from "../src/env.ts";
 
-export { AGENT_TOKEN, PROJECTS };
+export { AGENT_TOKEN, PROJECTS, startEdgeServer, type EdgeServer };
 export const LAWLEY = PROJECTS[0]!.groupJid;
-
-export interface EdgeServer {
-  url: string;
-  databaseUrl: string;
-  /** Paths of the requests that reached the Worker. */
-  requests: string[];
-  /** Awaited after the Worker answered and before the answer is sent: lets a test hold a response. */
-  afterHandle: ((req: Request) => Promise<void>) | undefined;
-  /** May answer instead of the Worker (a test's stand-in for an edge refusing something). */
-  beforeHandle: ((req: Request) => Promise<Response | undefined>) | undefined;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  query<T = any>(sql: string, params?: unknown[]): Promise<T[]>;
-}
-
-export async function startEdgeServer(): Promise<EdgeServer> {
-  const env = await edgeEnv();
-  let server: ServerType | undefined;
-  let port = 0;
-  const edge: EdgeServer = {
-    url: "",
-    databaseUrl: env.DATABASE_URL,
-    requests: [],
-    afterHandle: undefined,
-    beforeHandle: undefined,
-    async start() {
-      server = await new Promise<ServerType>((resolve) => {
-        const s = serve(
-          {
-            hostname: "127.0.0.1",
-            port,
-            fetch: async (req: Request) => {
-              edge.requests.push(`${req.method} ${new URL(req.url).pathname}`);
-              const early = await edge.beforeHandle?.(req);
-              if (early) return early;
-              const res = await callWorker(req, env);
-              if (edge.afterHandle) await edge.afterHandle(req);
-              return res;
-            },
-          },
-          () => resolve(s),
-        );
-      });
-      port = (server.address() as AddressInfo).port;
-      edge.url = `http://127.0.0.1:${port}`;
-    },
-    async stop() {
-      const s = server;
-      server = undefined;
-      if (!s) return;
-      (s as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      await new Promise<void>((r) => s.close(() => r()));
-    },
-    query: (sql, params = []) => query(env.DATABASE_URL, sql, params),
-  };
-  await edge.start();
-  return edge;
-}
 
 export function testConfig(over: Partial<Record<string, unknown>> = {}): AgentConfig {
   return AgentConfig.parse({

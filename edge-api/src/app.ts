@@ -8,6 +8,8 @@ import { ConfigError, loadConfig } from "./env.ts";
 import { ApiError, errorBody } from "./errors.ts";
 import { agent } from "./routes/agent.ts";
 import { bridges } from "./routes/bridges.ts";
+import { dashboard } from "./routes/dashboard.ts";
+import { projects } from "./routes/projects.ts";
 import { drops } from "./routes/drops.ts";
 import { health } from "./routes/health.ts";
 import { stats } from "./routes/stats.ts";
@@ -50,6 +52,8 @@ export function createApp() {
   app.route("/v1/drops", drops);
   app.route("/v1/stats", stats);
   app.route("/v1/bridges", bridges);
+  app.route("/v1/projects", projects);
+  app.route("/", dashboard);
 
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
 
