@@ -1,6 +1,6 @@
 // The composition root: store, sessions, ingest, delivery, project sync and the admin server, started in
 // that order and stopped in reverse (sessions first, so nothing new arrives while the outbox drains).
-import { watch, type FSWatcher } from "node:fs";
+import { unwatchFile, watchFile, type Stats } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import type { SessionReport } from "@wa-monitor/shared";
@@ -16,7 +16,7 @@ import { outboxStore } from "./store/outbox.ts";
 import { startDelivery } from "./sync/delivery.ts";
 import { startFeedbackSender } from "./sync/feedback.ts";
 import { startHeartbeat } from "./sync/heartbeat.ts";
-import { edgeClient, type EdgeClient } from "./sync/edge-client.ts";
+import { edgeClient } from "./sync/edge-client.ts";
 import { startProjectSync } from "./sync/projects.ts";
 import { createBaileysSession, type BaileysSessionDeps } from "./whatsapp/baileys-session.ts";
 import { createIngest } from "./whatsapp/ingest.ts";
@@ -29,8 +29,6 @@ export interface AgentOptions {
   configFile?: string;
   env: AgentEnv;
   log?: Logger;
-  /** Replaces the HTTP edge client; defaults to the real one. */
-  edge?: EdgeClient;
   /** Passed to live Baileys sessions (tests point them at a local WebSocket server). */
   baileys?: Pick<BaileysSessionDeps, "socketOverrides" | "onSocket" | "printQr">;
 }
@@ -62,7 +60,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   let groups = monitoredGroups(config);
   const sessions = new Map<string, WaSession>();
 
-  const edge = opts.edge ?? edgeClient(env.EDGE_URL ?? config.edgeUrl, env.AGENT_TOKEN);
+  const edgeUrl = env.EDGE_URL ?? config.edgeUrl;
+  const edge = edgeClient(edgeUrl, env.AGENT_TOKEN);
   // Delivery is defined below; the callback only runs after the first push, well after that.
   const projectSync = startProjectSync(edge, log.child({ part: "projects" }), config.backoff, () => delivery.wake());
   projectSync.push(config.projects);
@@ -120,31 +119,31 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     batchSize: config.feedback.batchSize,
     backoff: config.backoff,
     ready: projectSync.attempted,
-    edgeUrl: env.EDGE_URL ?? config.edgeUrl,
+    edgeUrl,
   });
 
-  let watcher: FSWatcher | undefined;
+  let unwatch = () => {};
   if (opts.configFile) {
-    let debounce: NodeJS.Timeout | undefined;
     const file = opts.configFile;
-    watcher = watch(file, () => {
-      clearTimeout(debounce);
-      debounce = setTimeout(() => {
-        try {
-          const next = loadConfigFile(file);
-          if (JSON.stringify(next.sessions) !== JSON.stringify(config.sessions)) {
-            log.warn("session changes in the config take effect after a restart");
-          }
-          config = { ...config, projects: next.projects };
-          groups = monitoredGroups(config);
-          projectSync.push(config.projects);
-          log.info({ projects: config.projects.length }, "config reloaded");
-        } catch (err) {
-          const problems = err instanceof ConfigFileError ? err.problems : [(err as Error).message];
-          log.error({ problems }, "config change rejected; keeping the previous config");
+    // Polling the file's stat survives editors and config mounts that replace the file rather than write it.
+    const onChange = (now: Stats, before: Stats) => {
+      if (now.mtimeMs === before.mtimeMs && now.size === before.size) return;
+      try {
+        const next = loadConfigFile(file);
+        if (JSON.stringify(next.sessions) !== JSON.stringify(config.sessions)) {
+          log.warn("session changes in the config take effect after a restart");
         }
-      }, 300);
-    });
+        config = { ...config, projects: next.projects };
+        groups = monitoredGroups(config);
+        projectSync.push(config.projects);
+        log.info({ projects: config.projects.length }, "config reloaded");
+      } catch (err) {
+        const problems = err instanceof ConfigFileError ? err.problems : [(err as Error).message];
+        log.error({ problems }, "config change rejected; keeping the previous config");
+      }
+    };
+    watchFile(file, { interval: 1000, persistent: false }, onChange);
+    unwatch = () => unwatchFile(file, onChange);
   }
 
   const agent: Agent = {
@@ -182,7 +181,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   let stopping: Promise<void> | undefined;
   agent.stop = () =>
     (stopping ??= (async () => {
-      watcher?.close();
+      unwatch();
       await feedback.stop(); // finishes a send in progress and its ack
       for (const s of sessions.values()) await s.stop().catch((err) => log.error({ err }, "stopping session"));
       await heartbeat.stop();
