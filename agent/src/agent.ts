@@ -13,6 +13,7 @@ import { createLogger } from "./log.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { closeStore, openStore, type Db } from "./store/db.ts";
 import { outboxStore } from "./store/outbox.ts";
+import { startRetention } from "./store/retention.ts";
 import { startDelivery } from "./sync/delivery.ts";
 import { startFeedbackSender } from "./sync/feedback.ts";
 import { startHeartbeat } from "./sync/heartbeat.ts";
@@ -122,6 +123,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     edgeUrl,
   });
 
+  const retention = startRetention(db, config.retentionDays, log.child({ part: "retention" }));
+
   let unwatch = () => {};
   if (opts.configFile) {
     const file = opts.configFile;
@@ -182,6 +185,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   agent.stop = () =>
     (stopping ??= (async () => {
       unwatch();
+      retention.stop();
       await feedback.stop(); // finishes a send in progress and its ack
       for (const s of sessions.values()) await s.stop().catch((err) => log.error({ err }, "stopping session"));
       await heartbeat.stop();

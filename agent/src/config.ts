@@ -71,6 +71,8 @@ export const AgentConfig = z
       })
       .prefault({}),
     heartbeatSeconds: z.number().int().min(1).max(300).default(30),
+    /** Messages and delivered outbox rows older than this leave the agent's store (the edge keeps them). */
+    retentionDays: z.number().int().min(1).max(3650).default(90),
   })
   .superRefine((c, ctx) => {
     const dup = <T>(items: T[], key: (t: T) => string, path: (i: number) => (string | number)[], what: string) => {

@@ -1,0 +1,32 @@
+// Keeps the store from growing without bound: messages and delivered outbox rows older than the retention
+// period are removed once a day. Undelivered rows are never touched, whatever their age, and neither are
+// WhatsApp sessions. The edge keeps every submission; this is the agent's working copy.
+import type { Logger } from "pino";
+import type { Db } from "./db.ts";
+
+export function pruneStore(db: Db, olderThanMs: number, now = Date.now()) {
+  const cutoff = now - olderThanMs;
+  return db.transaction(() => {
+    const messages = db.prepare("DELETE FROM messages WHERE stored_at < ?").run(cutoff).changes;
+    const outbox = db.prepare("DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?").run(cutoff).changes;
+    const feedback = db.prepare("DELETE FROM feedback_sent WHERE acked_at IS NOT NULL AND acked_at < ?").run(cutoff).changes;
+    const sim = db.prepare("DELETE FROM sim_sent WHERE sent_at < ?").run(cutoff).changes;
+    return { messages, outbox, feedback, sim };
+  })();
+}
+
+export function startRetention(db: Db, days: number, log: Logger) {
+  const run = () => {
+    try {
+      const removed = pruneStore(db, days * 86_400_000);
+      if (removed.messages || removed.outbox || removed.feedback) log.info({ removed, days }, "pruned old store rows");
+    } catch (err) {
+      log.error({ err }, "pruning the store failed");
+    }
+  };
+  const timer = setInterval(run, 86_400_000);
+  timer.unref();
+  const first = setTimeout(run, 60_000);
+  first.unref();
+  return { stop: () => (clearInterval(timer), clearTimeout(first)) };
+}
