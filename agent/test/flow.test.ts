@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Agent } from "../src/agent.ts";
 import { writeFile } from "node:fs/promises";
+import fc from "fast-check";
 import path from "node:path";
 import { stringify } from "yaml";
 import { startAgent } from "../src/agent.ts";
@@ -139,6 +140,29 @@ describe("agent → edge", () => {
     expect(local).toEqual([{ message_id: "BAD", result: "rejected" }]);
     expect(agent.db.prepare("SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL").get()).toEqual({ n: 0 });
   }, 60_000);
+
+  it("never answers 5xx to whatever is posted to the simulator", async () => {
+    edge = await startEdgeServer();
+    agent = await startTestAgent(edge.url);
+    const junk = fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.object());
+    const body = fc.oneof(
+      fc.anything(),
+      fc.record({
+        messages: fc.array(
+          fc.record({ session: fc.oneof(fc.constantFrom("primary", "backup", "nobody"), junk), chatJid: fc.oneof(fc.constant(LAWLEY), fc.string()), senderJid: fc.oneof(fc.constant("27821234567@s.whatsapp.net"), fc.string()), text: fc.oneof(fc.string(), junk), timestamp: fc.oneof(fc.integer(), junk) }, { requiredKeys: [] }),
+          { maxLength: 3 },
+        ),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(body, async (b) => {
+        const res = await fetch(`${agent!.adminUrl}/simulate/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(b) });
+        expect(res.status).toBeLessThan(500);
+        await res.body?.cancel();
+      }),
+      { numRuns: 60 },
+    );
+  });
 
   it("answers bad simulator input with JSON errors", async () => {
     edge = await startEdgeServer();

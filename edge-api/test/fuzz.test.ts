@@ -69,4 +69,31 @@ describe("fuzzing the API", () => {
       { numRuns: 60 },
     );
   });
+
+  it("never answers 5xx to review, heartbeat, ack and project bodies", async () => {
+    await edge.agent("POST", "/v1/agent/drops", { submissions: [submission({ dropNumber: "DR81818181" })] });
+    const stepKey = fc.constantFrom("house_photo", "ont_barcode", "green_lights", "roof", "__proto__", "constructor");
+    const bodies = fc.oneof(
+      fc.anything(),
+      fc.record({ steps: fc.dictionary(stepKey, fc.oneof(fc.boolean(), junk)), status: fc.oneof(fc.constantFrom("complete", "incomplete"), junk), comment: fc.oneof(fc.string(), junk), reviewer: fc.oneof(fc.string(), junk) }, { requiredKeys: [] }),
+      fc.record({ agent: fc.oneof(fc.string(), junk), sessions: fc.array(fc.record({ name: fc.string(), role: fc.string(), state: fc.string(), phone: fc.oneof(fc.string(), fc.constant(null)), lastEventAt: fc.oneof(fc.string(), fc.constant(null)) }), { maxLength: 3 }) }, { requiredKeys: [] }),
+      fc.record({ status: fc.oneof(fc.constantFrom("sent", "failed"), junk), waMessageId: fc.oneof(fc.string(), junk), error: fc.oneof(fc.string(), junk) }, { requiredKeys: [] }),
+      fc.record({ projects: fc.array(fc.record({ name: fc.string(), groupJid: fc.oneof(fc.constant("120363000000000077@g.us"), fc.string()), enabled: fc.oneof(fc.boolean(), junk) }), { maxLength: 3 }) }, { requiredKeys: [] }),
+    );
+    await fc.assert(
+      fc.asyncProperty(bodies, fc.string({ maxLength: 20 }), async (body, id) => {
+        const targets: [string, string, string][] = [
+          ["PATCH", "/v1/drops/DR81818181/review", DASHBOARD_TOKEN],
+          ["POST", "/v1/agent/heartbeat", AGENT_TOKEN],
+          ["POST", `/v1/agent/outbox/${encodeURIComponent(id)}/ack`, AGENT_TOKEN],
+          ["PUT", "/v1/agent/projects", AGENT_TOKEN],
+        ];
+        for (const [method, path, token] of targets) {
+          const r = await edge.call(method, path, { token, json: body });
+          expect(r.status, `${method} ${path} ${JSON.stringify(body)} -> ${JSON.stringify(r.body)}`).toBeLessThan(500);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
 });

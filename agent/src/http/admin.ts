@@ -17,7 +17,7 @@ const SimulateRequest = z.object({
         senderName: z.string().max(200).optional(),
         text: z.string().max(65536),
         id: z.string().min(1).max(128).optional(),
-        timestamp: z.number().int().positive().optional(),
+        timestamp: z.number().int().min(946_684_800).max(4_102_444_799).optional(), // seconds, years 2000–2099
         editOf: z.string().min(1).max(128).optional(),
       }),
     )
