@@ -141,6 +141,26 @@ describe("agent → edge", () => {
     expect(agent.db.prepare("SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL").get()).toEqual({ n: 0 });
   }, 60_000);
 
+  it("when the edge refuses every row, keeps them all and retries instead of discarding them", async () => {
+    edge = await startEdgeServer();
+    agent = await startTestAgent(edge.url);
+    await eventually(() => edge!.query("SELECT 1 FROM projects"), (r) => r.length === 4);
+    let refusing = true;
+    edge.beforeHandle = async (req) =>
+      refusing && new URL(req.url).pathname === "/v1/agent/drops"
+        ? Response.json({ error: { code: "invalid_request", message: "unknown field" } }, { status: 400 })
+        : undefined;
+    await simulate(agent.adminUrl, Array.from({ length: 5 }, (_, i) => ({ session: "primary", text: `DR${51_000_000 + i}`, id: `R-${i}` })));
+    const health = await eventually(
+      () => fetch(`${agent!.adminUrl}/health`).then((r) => r.json() as Promise<any>),
+      (h) => h.delivery.failing,
+    );
+    expect(health.delivery.lastError).toMatch(/refuses every row/);
+    expect(agent.db.prepare("SELECT count(*) AS n FROM outbox WHERE result = 'rejected'").get()).toEqual({ n: 0 });
+    refusing = false;
+    await eventually(() => countRows(edge!), (c) => c.subs === 5, 30_000);
+  }, 60_000);
+
   it("never answers 5xx to whatever is posted to the simulator", async () => {
     edge = await startEdgeServer();
     agent = await startTestAgent(edge.url);

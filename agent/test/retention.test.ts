@@ -19,6 +19,8 @@ describe("store retention", () => {
     insertOut.run("delivered-old", now - 100 * day, now - 100 * day);
     insertOut.run("undelivered-old", now - 100 * day, null);
     insertOut.run("delivered-new", now - day, now - day);
+    insertOut.run("rejected-old", now - 100 * day, now - 100 * day);
+    db.prepare("UPDATE outbox SET result = 'rejected' WHERE message_id = 'rejected-old'").run();
     db.prepare("INSERT INTO wa_creds (session, creds) VALUES ('primary', '{}')").run();
 
     expect(pruneStore(db, 90 * day, now)).toMatchObject({ messages: 1, outbox: 1 });
@@ -26,6 +28,7 @@ describe("store retention", () => {
     expect(db.prepare("SELECT message_id FROM outbox ORDER BY id").all()).toEqual([
       { message_id: "undelivered-old" },
       { message_id: "delivered-new" },
+      { message_id: "rejected-old" },
     ]);
     expect(db.prepare("SELECT count(*) AS n FROM wa_creds").get()).toEqual({ n: 1 });
   });

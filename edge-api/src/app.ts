@@ -71,8 +71,9 @@ export function createApp() {
     }
     const code = (err as { code?: unknown }).code;
     if (code === "23505") return c.json(errorBody("conflict", "conflicts with existing data", { constraint: (err as { constraint?: string }).constraint }), 409);
-    // Class 22 is "data exception": a value Postgres cannot take (out of range, bad encoding). The input's fault.
-    if (typeof code === "string" && code.startsWith("22")) {
+    // Class 22 is "data exception" (a value out of range, a bad encoding), 54 "program limit exceeded" (a value
+    // too large to index): the input's fault, not the server's.
+    if (typeof code === "string" && (code.startsWith("22") || code.startsWith("54"))) {
       return c.json(errorBody("invalid_request", "a value in the request is out of range or malformed", { sqlstate: code }), 400);
     }
     console.error(JSON.stringify({ level: "error", msg: "unhandled", error: err.message, code, path: c.req.path }));

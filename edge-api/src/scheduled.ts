@@ -14,12 +14,12 @@ export interface WaitUntil {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-export async function runScheduled(env: Env, now: Date) {
+export async function runScheduled(env: Env, clock: () => Date = () => new Date()) {
   const cfg = loadConfig(env);
   const db = openDb(cfg);
   try {
-    const feedback = await promoteDue(db, feedbackLimits(cfg), now);
-    const stale = await markStaleBridges(db, now, cfg.BRIDGE_STALE_SECONDS);
+    const feedback = await promoteDue(db, feedbackLimits(cfg), clock);
+    const stale = await markStaleBridges(db, clock(), cfg.BRIDGE_STALE_SECONDS);
     return { ...feedback, staleBridges: stale };
   } finally {
     await db.end();
@@ -28,7 +28,7 @@ export async function runScheduled(env: Env, now: Date) {
 
 export async function scheduled(event: CronEvent, env: Env, _ctx: WaitUntil): Promise<void> {
   // The real time, not event.scheduledTime: a run that starts late must not backdate its work.
-  const result = await runScheduled(env, new Date());
+  const result = await runScheduled(env);
   if (result.promoted.length || result.released || result.failed || result.staleBridges) {
     console.log(JSON.stringify({ level: "info", msg: "scheduled", cron: event.cron, ...result }));
   }

@@ -91,6 +91,26 @@ describe("QA dashboard", () => {
     await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT ?? "/tmp/wam-dashboard.png" });
   });
 
+  it("a slow answer for a drop clicked earlier never replaces the one clicked last", async () => {
+    await page.route("**/v1/drops/DR70000002", async (route) => {
+      await new Promise((r) => setTimeout(r, 800));
+      await route.continue();
+    });
+    await page.click('#drops tbody tr[data-drop="DR70000002"]');
+    await page.click('#drops tbody tr[data-drop="DR70000001"]');
+    await expect.poll(() => page.textContent("#d-title")).toContain("DR70000001");
+    await new Promise((r) => setTimeout(r, 1200)); // the slow answer for DR70000002 has arrived by now
+    expect(await page.textContent("#d-title")).toContain("DR70000001");
+    await page.click("#mark-complete");
+    await expect.poll(() => page.textContent("#d-result")).toContain("Marked complete");
+    const rows = await edge.query("SELECT drop_number, status FROM drops ORDER BY drop_number");
+    expect(rows).toEqual([
+      { drop_number: "DR70000001", status: "complete" },
+      { drop_number: "DR70000002", status: "new" },
+    ]);
+    await page.unroute("**/v1/drops/DR70000002");
+  });
+
   it("remembers the sign-in across a reload, and signing out forgets it", async () => {
     await page.reload();
     await page.waitForSelector("#drops tbody tr");

@@ -41,12 +41,12 @@ async function withLimits<T>(over: Partial<FeedbackLimits>, fn: (db: ReturnType<
 }
 
 /** What cron does at `at`: release expired leases, promote due messages. */
-const promote = (at: Date, over: Partial<FeedbackLimits> = {}) => withLimits(over, (db, l) => promoteDue(db, l, at));
+const promote = (at: Date, over: Partial<FeedbackLimits> = {}) => withLimits(over, (db, l) => promoteDue(db, l, () => at));
 
 /** An agent poll at `at` that sends and acks everything it gets: the ids of the messages handed out. */
 const poll = (at: Date, over: Partial<FeedbackLimits> = {}) =>
   withLimits(over, async (db, l) => {
-    const messages = await handOut(db, l, at, 50);
+    const messages = await handOut(db, l, () => at, 50);
     for (const m of messages) await acknowledge(db, m.id, { status: "sent", waMessageId: `WA-${m.id}` }, at, l.maxAttempts);
     return messages.map((m) => m.id);
   });
@@ -185,7 +185,15 @@ describe("agent outbox", () => {
     const poll = await edge.agent("GET", "/v1/agent/outbox?limit=5");
     expect(poll.status).toBe(200);
     expect(poll.body.messages).toEqual([
-      { id: fid, chatJid: PROJECTS[0]!.groupJid, dropNumber: drop, text: expect.stringContaining(drop!), mentions: ["27821234567@s.whatsapp.net"] },
+      {
+        id: fid,
+        chatJid: PROJECTS[0]!.groupJid,
+        dropNumber: drop,
+        text: expect.stringContaining(drop!),
+        mentions: ["27821234567@s.whatsapp.net"],
+        attempt: 1,
+        claimedUntil: expect.any(String),
+      },
     ]);
     expect((await edge.agent("GET", "/v1/agent/outbox")).body.messages).toEqual([]);
     const ack = { status: "sent", waMessageId: "3EB0FEEDBACK1", session: "sender" };
@@ -209,6 +217,8 @@ describe("agent outbox", () => {
     expect((await edge.agent("POST", "/v1/agent/outbox/abc/ack", { status: "sent", waMessageId: "x" })).status).toBe(400);
     expect((await edge.agent("POST", "/v1/agent/outbox/1/ack", { status: "maybe" })).status).toBe(400);
     expect((await edge.agent("GET", "/v1/agent/outbox?limit=1000")).status).toBe(400);
+    const bigJid = { projects: [{ name: "Big", groupJid: `${"1".repeat(10_000)}@g.us`, enabled: true }] };
+    expect((await edge.agent("PUT", "/v1/agent/projects", bigJid)).status).toBe(400);
     expect((await edge.dash("GET", "/v1/agent/outbox")).status).toBe(401);
   });
 
@@ -224,6 +234,23 @@ describe("agent outbox", () => {
     const lease = loadConfig(edge.env).FEEDBACK_LEASE_SECONDS;
     await promote(plus(new Date(), lease + 1));
     expect(await sql("SELECT status, attempts, error FROM feedback")).toEqual([{ status: "failed", attempts: 2, error: "no ack before the lease expired" }]);
+  });
+
+  it("a stale failed ack cannot undo a newer claim, and a sent ack moves the slot to the send time", async () => {
+    await setup();
+    const [drop] = await newDrops(1);
+    const fid = (await review(drop!, { status: "incomplete" })).body.feedbackId;
+    await edge.agent("GET", "/v1/agent/outbox");
+    await promote(plus(new Date(), 121)); // lease 1 expires: ready again
+    const second = await edge.agent("GET", "/v1/agent/outbox");
+    expect(second.body.messages).toMatchObject([{ id: fid, attempt: 2 }]);
+    // The first claimant finally reports failure: it no longer holds the message, so nothing changes.
+    expect((await edge.agent("POST", `/v1/agent/outbox/${fid}/ack`, { status: "failed", error: "late", attempt: 1 })).body.status).toBe("claimed");
+    const sentAt = plus(new Date(), 30);
+    await withLimits({}, (db, l) => acknowledge(db, fid, { status: "sent", waMessageId: "WA-2" }, sentAt, l.maxAttempts));
+    const slots = await sql("SELECT taken_at FROM feedback_ledger ORDER BY id");
+    expect(slots).toHaveLength(2);
+    expect(new Date(slots[1].taken_at).getTime()).toBe(sentAt.getTime());
   });
 
   it("an expired lease is retried", async () => {
@@ -244,7 +271,7 @@ describe("concurrency", () => {
     await seedDue(1000);
     const now = new Date();
     const claimed = await Promise.all([
-      ...Array.from({ length: 4 }, () => runScheduled(edge.env, now).then(() => [])),
+      ...Array.from({ length: 4 }, () => runScheduled(edge.env, () => now).then(() => [])),
       ...Array.from({ length: 4 }, () => edge.agent("GET", "/v1/agent/outbox?limit=50").then((r) => r.body.messages.map((m: any) => m.id))),
     ]);
     const ids = claimed.flat();
@@ -261,7 +288,7 @@ describe("concurrency", () => {
     for (let round = 0; round < 10 && seen.length < 1000; round++) {
       const now = new Date();
       const batches = await Promise.all([
-        ...Array.from({ length: 4 }, () => runScheduled(edge.env, now).then(() => [] as string[])),
+        ...Array.from({ length: 4 }, () => runScheduled(edge.env, () => now).then(() => [] as string[])),
         ...Array.from({ length: 4 }, () => edge.agent("GET", "/v1/agent/outbox?limit=50").then((r) => r.body.messages.map((m: any) => m.id) as string[])),
       ]);
       seen.push(...batches.flat());
@@ -290,7 +317,7 @@ describe("bridges", () => {
       { agent: "vps-1", session: "primary", state: "open", stale: false, lastMessageAt: expect.any(String) },
       { agent: "vps-1", session: "sender", state: "qr", stale: false, lastMessageAt: null },
     ]);
-    const r = await runScheduled(edge.env, plus(new Date(), 121));
+    const r = await runScheduled(edge.env, () => plus(new Date(), 121));
     expect(r.staleBridges).toBe(2);
     list = await edge.dash("GET", "/v1/bridges");
     expect(list.body.bridges.map((b: any) => b.stale)).toEqual([true, true]);

@@ -11,7 +11,10 @@ export const DropNumber = z
   .string()
   .regex(/^[A-Z0-9]{2,40}$/, "drop number must be 2-40 upper-case letters or digits, e.g. DR12345678");
 
-export const GroupJid = z.string().regex(/^[0-9-]+@g\.us$/, "group JID must look like 120363000000000000@g.us");
+export const GroupJid = z
+  .string()
+  .max(64)
+  .regex(/^[0-9-]+@g\.us$/, "group JID must look like 120363000000000000@g.us");
 
 /** Free text: Postgres refuses NUL characters, so they are refused here, at the door. */
 export const Text = (max: number) =>
@@ -221,6 +224,10 @@ export const OutboxMessage = z.object({
   text: z.string(),
   dropNumber: DropNumber,
   mentions: z.array(z.string()),
+  /** Which hand-out of this message this is; a "failed" ack names it so a stale one cannot undo a newer claim. */
+  attempt: z.number().int().min(1),
+  /** Past this the edge may hand the message to someone else: do not start sending it after. */
+  claimedUntil: IsoTimestamp,
 });
 export type OutboxMessage = z.infer<typeof OutboxMessage>;
 
@@ -237,7 +244,7 @@ export const AckRequest = z.discriminatedUnion("status", [
     session: BridgeName.optional(),
     fallback: z.boolean().optional(),
   }),
-  z.object({ status: z.literal("failed"), error: Text(1000).min(1) }),
+  z.object({ status: z.literal("failed"), error: Text(1000).min(1), attempt: z.number().int().min(1).optional() }),
 ]);
 export type AckRequest = z.infer<typeof AckRequest>;
 

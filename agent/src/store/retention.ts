@@ -1,6 +1,6 @@
 // Keeps the store from growing without bound: messages and delivered outbox rows older than the retention
-// period are removed once a day. Undelivered rows are never touched, whatever their age, and neither are
-// WhatsApp sessions. The edge keeps every submission; this is the agent's working copy.
+// period are removed once a day. Undelivered and rejected rows are never touched, whatever their age, and
+// neither are WhatsApp sessions. The edge keeps every submission; this is the agent's working copy.
 import type { Logger } from "pino";
 import type { Db } from "./db.ts";
 
@@ -8,7 +8,10 @@ export function pruneStore(db: Db, olderThanMs: number, now = Date.now()) {
   const cutoff = now - olderThanMs;
   return db.transaction(() => {
     const messages = db.prepare("DELETE FROM messages WHERE stored_at < ?").run(cutoff).changes;
-    const outbox = db.prepare("DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?").run(cutoff).changes;
+    // Rejected rows never reached the edge: they stay until a person has looked at them.
+    const outbox = db
+      .prepare("DELETE FROM outbox WHERE delivered_at IS NOT NULL AND result IS NOT 'rejected' AND delivered_at < ?")
+      .run(cutoff).changes;
     const feedback = db.prepare("DELETE FROM feedback_sent WHERE acked_at IS NOT NULL AND acked_at < ?").run(cutoff).changes;
     const sim = db.prepare("DELETE FROM sim_sent WHERE sent_at < ?").run(cutoff).changes;
     return { messages, outbox, feedback, sim };

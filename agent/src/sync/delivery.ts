@@ -74,33 +74,55 @@ export function startDelivery(opts: DeliveryOptions) {
     }
   }
 
+  interface Pass {
+    /** Some row of this pass was taken by the edge. */
+    accepted: boolean;
+    /** Rows the edge refused on their own (a 400/413 for a batch of one). */
+    refused: { row: OutboxRow; error: string }[];
+  }
+
   /**
-   * Posts one chunk. The edge refusing the request itself (400/413) would refuse it forever, and one bad row
-   * must not hold up every row behind it: halve the chunk until the bad row stands alone, then set it aside.
+   * Posts one chunk. When the edge refuses the request itself (400/413) the chunk is halved until the refused
+   * rows stand alone, so one bad row cannot hold up every row behind it. Whether those rows are bad, or the
+   * edge refuses everything (a contract it changed before we were updated), is decided after the whole pass.
    */
-  async function sendChunk(chunk: OutboxRow[]): Promise<"ok" | "retry"> {
+  async function sendChunk(chunk: OutboxRow[], pass: Pass): Promise<"ok" | "retry"> {
     try {
       const { results } = await edge.postDrops(chunk.map(toSubmission));
       settle(chunk, results);
+      pass.accepted = true;
       return "ok";
     } catch (err) {
       const message = (err as Error).message;
       const refused = err instanceof EdgeError && (err.status === 400 || err.status === 413);
       if (refused && chunk.length > 1) {
         const half = Math.ceil(chunk.length / 2);
-        const first = await sendChunk(chunk.slice(0, half));
-        return first === "ok" ? sendChunk(chunk.slice(half)) : first;
+        const first = await sendChunk(chunk.slice(0, half), pass);
+        return first === "ok" ? sendChunk(chunk.slice(half), pass) : first;
+      }
+      if (refused) {
+        pass.refused.push({ row: chunk[0]!, error: message });
+        return "ok";
       }
       outbox.markAttempt(chunk.map((r) => r.id), message);
       metrics.deliveryFailures.inc();
-      if (refused) {
-        outbox.markRejected([{ id: chunk[0]!.id, error: message }]);
-        log.error({ id: chunk[0]!.id, error: message }, "the edge refuses this outbox row; kept locally, marked rejected");
-        return "ok";
-      }
       lastError = message;
       return "retry";
     }
+  }
+
+  /** Refused rows are set aside only when the edge took others in the same pass; otherwise we wait and retry. */
+  function judgeRefused(pass: Pass): boolean {
+    if (!pass.refused.length) return true;
+    if (pass.accepted) {
+      outbox.markRejected(pass.refused.map((r) => ({ id: r.row.id, error: r.error })));
+      log.error({ rows: pass.refused.map((r) => ({ id: r.row.id, error: r.error })) }, "the edge refuses these outbox rows; kept locally, marked rejected");
+      return true;
+    }
+    outbox.markAttempt(pass.refused.map((r) => r.row.id), pass.refused[0]!.error);
+    metrics.deliveryFailures.inc();
+    lastError = `the edge refuses every row (${pass.refused[0]!.error}); is this agent older than the edge?`;
+    return false;
   }
 
   async function deliverOnce(): Promise<"idle" | "sent" | "failed"> {
@@ -117,10 +139,14 @@ export function startDelivery(opts: DeliveryOptions) {
       log.error({ rows: bad }, "outbox rows do not match the contract; marked rejected");
     }
     const good = rows.filter((r) => !bad.some((b) => b.id === r.id));
+    const pass: Pass = { accepted: false, refused: [] };
     for (const chunk of chunkBySize(good)) {
-      const outcome = await sendChunk(chunk);
-      if (outcome !== "ok") return "failed";
+      if ((await sendChunk(chunk, pass)) !== "ok") {
+        judgeRefused(pass);
+        return "failed";
+      }
     }
+    if (!judgeRefused(pass)) return "failed";
     lastError = null;
     return "sent";
   }

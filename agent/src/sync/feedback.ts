@@ -8,6 +8,8 @@ import type { WaSession } from "../whatsapp/session.ts";
 import { backoffDelay, wakeableSleep } from "./backoff.ts";
 import { EdgeError, type EdgeClient } from "./edge-client.ts";
 
+const LEASE_MARGIN_MS = 10_000;
+
 export interface FeedbackSenderOptions {
   db: Db;
   edge: EdgeClient;
@@ -69,9 +71,15 @@ export function startFeedbackSender(opts: FeedbackSenderOptions) {
       // Sent already; only the ack was lost.
       return ackSent(message.id, before.session, before.fallback === 1, before.wa_message_id);
     }
+    const fail = (error: string) => edge.ackFeedback(message.id, { status: "failed", error, attempt: message.attempt });
+    // Too close to the end of our claim: the edge may already be handing it to someone else.
+    if (Date.parse(message.claimedUntil) - Date.now() < LEASE_MARGIN_MS) {
+      await fail("claim about to expire before sending");
+      return;
+    }
     const pick = pickSender(opts.sessions());
     if (!pick) {
-      await edge.ackFeedback(message.id, { status: "failed", error: "no open WhatsApp session to send from" });
+      await fail("no open WhatsApp session to send from");
       return;
     }
     let waMessageId: string;
@@ -79,7 +87,7 @@ export function startFeedbackSender(opts: FeedbackSenderOptions) {
       ({ waMessageId } = await pick.session.send(message.chatJid, message.text, message.mentions));
     } catch (err) {
       log.warn({ err: (err as Error).message, id: message.id }, "sending feedback failed");
-      await edge.ackFeedback(message.id, { status: "failed", error: `send via ${pick.session.config.name}: ${(err as Error).message}` });
+      await fail(`send via ${pick.session.config.name}: ${(err as Error).message}`);
       return;
     }
     recordSent.run(here, message.id, message.chatJid, pick.session.config.name, pick.fallback ? 1 : 0, waMessageId, Date.now());

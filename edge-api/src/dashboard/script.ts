@@ -7,10 +7,13 @@ const $ = (id) => document.getElementById(id);
 const state = {
   token: localStorage.getItem("wam.token") || "",
   reviewer: localStorage.getItem("wam.reviewer") || "",
-  items: [], cursor: null, selected: null, filters: {},
+  items: [], cursor: null, filters: {},
+  selected: null, // the drop clicked last
+  shown: null,    // the drop whose details are on screen (what a review applies to)
+  feedSeq: 0,     // only the newest feed request may write the list
 };
 const when = new Intl.DateTimeFormat("en-ZA", { timeZone: config.timeZone, dateStyle: "medium", timeStyle: "short" });
-const today = new Intl.DateTimeFormat("en-CA", { timeZone: config.timeZone }).format(new Date());
+const today = () => new Intl.DateTimeFormat("en-CA", { timeZone: config.timeZone }).format(new Date());
 const fmt = (iso) => (iso ? when.format(new Date(iso)) : "–");
 
 function el(tag, props, ...children) {
@@ -73,9 +76,14 @@ function query(params) {
   return q.toString();
 }
 
+// reset: page 1 again (as many rows as are shown, so a refresh keeps what "Load more" added);
+// otherwise the next page. Responses that arrive after a newer request started are dropped.
 async function loadFeed(reset) {
-  const params = Object.assign({ limit: 50 }, state.filters, reset ? {} : { cursor: state.cursor });
+  const seq = ++state.feedSeq;
+  const limit = reset ? Math.min(200, Math.max(50, state.items.length)) : 50;
+  const params = Object.assign({ limit }, state.filters, reset ? {} : { cursor: state.cursor });
   const page = await api("/v1/drops?" + query(params));
+  if (seq !== state.feedSeq) return;
   state.items = reset ? page.items : state.items.concat(page.items);
   state.cursor = page.nextCursor;
   renderFeed();
@@ -105,10 +113,12 @@ async function openDrop(dropNumber) {
   state.selected = dropNumber;
   renderFeed();
   const d = await api("/v1/drops/" + encodeURIComponent(dropNumber)).catch(fail);
-  if (d) renderDetail(d);
+  // Another drop was clicked while this one loaded: its details win.
+  if (d && state.selected === dropNumber) renderDetail(d);
 }
 
 function renderDetail(d) {
+  state.shown = d.dropNumber;
   $("detail").hidden = false;
   $("d-title").textContent = d.dropNumber + " · " + d.project;
   $("d-meta").textContent = d.status + (d.reviewer ? " · reviewed by " + d.reviewer + " " + fmt(d.reviewedAt) : "") +
@@ -126,21 +136,24 @@ function renderDetail(d) {
 }
 
 async function submitReview(status) {
+  const dropNumber = state.shown;
+  if (!dropNumber) return;
   const steps = {};
   for (const box of $("d-steps").querySelectorAll("input[type=checkbox]")) steps[box.name] = box.checked;
   const comment = $("d-comment").value.trim();
   const body = { steps, status, reviewer: state.reviewer || "QA" };
   if (comment) body.comment = comment;
   try {
-    const d = await api("/v1/drops/" + encodeURIComponent(state.selected) + "/review", { method: "PATCH", body: JSON.stringify(body) });
-    renderDetail(d);
+    const d = await api("/v1/drops/" + encodeURIComponent(dropNumber) + "/review", { method: "PATCH", body: JSON.stringify(body) });
+    if (state.shown === dropNumber) renderDetail(d);
     $("d-result").textContent = status === "incomplete" ? "Marked incomplete — feedback scheduled for the group." : "Marked complete.";
     await loadFeed(true);
   } catch (err) { fail(err); }
 }
 
 async function loadSide() {
-  const [bridges, stats] = await Promise.all([api("/v1/bridges"), api("/v1/stats/daily?from=" + today + "&to=" + today)]);
+  const day = today();
+  const [bridges, stats] = await Promise.all([api("/v1/bridges"), api("/v1/stats/daily?from=" + day + "&to=" + day)]);
   $("bridges").replaceChildren(...bridges.bridges.map((b) => el("span", {
     class: "chip " + (b.stale || b.state !== "open" ? "bad" : "open"),
     title: b.agent + " · last heartbeat " + fmt(b.lastHeartbeatAt),
@@ -158,7 +171,9 @@ async function loadProjects() {
 async function refresh() {
   if (!state.token) return;
   $("error").textContent = "";
-  try { await Promise.all([loadFeed(true), loadSide()]); } catch (err) { fail(err); }
+  // Beyond what one request can reload, leave the list as the reviewer paged it.
+  const feed = state.items.length <= 200 ? loadFeed(true) : Promise.resolve();
+  try { await Promise.all([feed, loadSide()]); } catch (err) { fail(err); }
 }
 
 async function start() {
@@ -175,7 +190,7 @@ $("filters").addEventListener("submit", (e) => {
   loadFeed(true).catch(fail);
 });
 $("more").addEventListener("click", () => loadFeed(false).catch(fail));
-$("close").addEventListener("click", () => { $("detail").hidden = true; state.selected = null; renderFeed(); });
+$("close").addEventListener("click", () => { $("detail").hidden = true; state.selected = null; state.shown = null; renderFeed(); });
 $("mark-complete").addEventListener("click", () => submitReview("complete"));
 $("mark-incomplete").addEventListener("click", () => submitReview("incomplete"));
 $("reviewer").value = state.reviewer;

@@ -8,23 +8,29 @@ const LOCK_DROP = /* sql */ `
   SELECT d.drop_number FROM drops d JOIN feedback f ON f.drop_number = d.drop_number WHERE f.id = $1 FOR UPDATE OF d`;
 
 // A "sent" ack records what happened even if the message had been cancelled or its lease had run out: it is
-// in the group now. Repeating the ack changes nothing.
+// in the group now. Repeating the ack changes nothing. The message's last rate-limit slot moves to the time it
+// was really sent, so a slow send cannot squeeze the next ones closer together than the limits allow.
 const ACK_SENT = /* sql */ `
   WITH f AS (
     UPDATE feedback
     SET status = 'sent', wa_message_id = $2, sent_by = $3, sent_at = $4, claimed_until = NULL, updated_at = $4,
         error = CASE WHEN $5 THEN 'sent by fallback session ' || coalesce($3, '?') END
     WHERE id = $1 AND status <> 'sent'
-    RETURNING drop_number
+    RETURNING id, drop_number
+  ),
+  slot AS (
+    UPDATE feedback_ledger l SET taken_at = greatest(l.taken_at, $4)
+    WHERE l.id = (SELECT max(id) FROM feedback_ledger WHERE feedback_id = (SELECT id FROM f))
   )
   UPDATE drops d SET feedback_sent_at = $4, updated_at = $4 FROM f WHERE d.drop_number = f.drop_number`;
 
-// A "failed" ack only counts for a message that is still claimed; it goes back to ready or, out of tries, failed.
+// A "failed" ack only counts for the claim it names (when it names one) while that claim still holds; the
+// message goes back to ready or, out of tries, failed.
 const ACK_FAILED = /* sql */ `
   UPDATE feedback
   SET status = CASE WHEN attempts >= $3 THEN 'failed' ELSE 'ready' END, claimed_until = NULL, error = $2,
       updated_at = $4
-  WHERE id = $1 AND status = 'claimed'`;
+  WHERE id = $1 AND status = 'claimed' AND ($5::int IS NULL OR attempts = $5)`;
 
 const STATUS = /* sql */ `SELECT status FROM feedback WHERE id = $1`;
 
@@ -40,7 +46,7 @@ export async function acknowledge(
       await q.query(LOCK_DROP, [id]);
       await q.query(ACK_SENT, [id, ack.waMessageId, ack.session ?? null, now, ack.fallback === true]);
     } else {
-      await q.query(ACK_FAILED, [id, ack.error, maxAttempts, now]);
+      await q.query(ACK_FAILED, [id, ack.error, maxAttempts, now, ack.attempt ?? null]);
     }
     const [row] = await q.query<{ status: FeedbackStatus }>(STATUS, [id]);
     if (!row) throw new ApiError(404, "not_found", `no feedback message ${id}`);

@@ -71,13 +71,13 @@ const CLAIM = /* sql */ `
     SET status = 'claimed', claimed_until = $1::timestamptz + make_interval(secs => $4), attempts = attempts + 1,
         updated_at = $1
     FROM picked p WHERE f.id = p.id
-    RETURNING f.id, f.group_jid, f.text, f.drop_number, f.mentions, f.ready_at
+    RETURNING f.id, f.group_jid, f.text, f.drop_number, f.mentions, f.ready_at, f.attempts, f.claimed_until
   ),
   slots AS (
     INSERT INTO feedback_ledger (sender, feedback_id, drop_number, taken_at)
     SELECT $5, id, drop_number, $1 FROM claimed
   )
-  SELECT id::text AS id, group_jid, text, drop_number, mentions FROM claimed ORDER BY ready_at, id`;
+  SELECT id::text AS id, group_jid, text, drop_number, mentions, attempts, claimed_until FROM claimed ORDER BY ready_at, id`;
 
 export interface ScheduleResult {
   promoted: string[];
@@ -101,29 +101,49 @@ async function releaseAndPromote(q: Queryable, limits: FeedbackLimits, now: Date
   };
 }
 
+/** The time to act at: read after the lock is held, so waiting for it never backdates a slot. */
+export type Clock = () => Date;
+
 /** Cron: release expired leases and move due messages to ready, within the slots left. */
-export async function promoteDue(db: Pick<Db, "tx">, limits: FeedbackLimits, now: Date): Promise<ScheduleResult> {
+export async function promoteDue(db: Pick<Db, "tx">, limits: FeedbackLimits, clock: Clock): Promise<ScheduleResult> {
   return db.tx(async (q) => {
     await q.query(LOCK, [limits.sender]);
-    return releaseAndPromote(q, limits, now);
+    return releaseAndPromote(q, limits, clock());
   });
 }
 
 /** Agent poll: the same, then hand out up to `max` ready messages, one rate-limit slot each. */
-export async function handOut(db: Pick<Db, "tx">, limits: FeedbackLimits, now: Date, max: number): Promise<OutboxMessage[]> {
+export async function handOut(db: Pick<Db, "tx">, limits: FeedbackLimits, clock: Clock, max: number): Promise<OutboxMessage[]> {
   return db.tx(async (q) => {
     await q.query(LOCK, [limits.sender]);
+    const now = clock();
     await releaseAndPromote(q, limits, now);
     const take = Math.min(max, await slotsLeft(q, limits, now));
     if (take <= 0) return [];
-    const rows = await q.query<{ id: string; group_jid: string; text: string; drop_number: string; mentions: string[] }>(CLAIM, [
+    const rows = await q.query<{
+      id: string;
+      group_jid: string;
+      text: string;
+      drop_number: string;
+      mentions: string[];
+      attempts: number;
+      claimed_until: Date;
+    }>(CLAIM, [
       now,
       limits.sameDropSeconds,
       take,
       limits.leaseSeconds,
       limits.sender,
     ]);
-    return rows.map((r) => ({ id: r.id, chatJid: r.group_jid, text: r.text, dropNumber: r.drop_number, mentions: r.mentions }));
+    return rows.map((r) => ({
+      id: r.id,
+      chatJid: r.group_jid,
+      text: r.text,
+      dropNumber: r.drop_number,
+      mentions: r.mentions,
+      attempt: r.attempts,
+      claimedUntil: new Date(r.claimed_until).toISOString(),
+    }));
   });
 }
 

@@ -30,7 +30,7 @@ export const agent = new Hono<AppEnv>()
   })
   .get("/outbox", validate("query", OutboxQuery), async (c) => {
     // Scheduling here as well as in cron lets feedback leave within seconds of a review, under the same limits.
-    const messages = await handOut(c.var.db, feedbackLimits(c.var.config), new Date(), c.req.valid("query").limit);
+    const messages = await handOut(c.var.db, feedbackLimits(c.var.config), () => new Date(), c.req.valid("query").limit);
     return c.json({ messages });
   })
   .post(
