@@ -1,4 +1,4 @@
-import type { ErrorBody, ErrorCode } from "@wa-monitor/shared";
+import type { ErrorCode } from "@wa-monitor/shared";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /** An error meant for the client: it becomes `{"error":{code,message,details}}` with its status. */
@@ -14,6 +14,4 @@ export class ApiError extends Error {
   }
 }
 
-export function errorBody(code: ErrorCode, message: string, details?: unknown): ErrorBody {
-  return { error: details === undefined ? { code, message } : { code, message, details } };
-}
+export { errorBody } from "@wa-monitor/shared";

@@ -4,6 +4,7 @@ import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono";
 import { html, raw } from "hono/html";
 import QRCode from "qrcode";
+import { errorBody } from "@wa-monitor/shared";
 import { z } from "zod";
 import type { Agent } from "../agent.ts";
 
@@ -25,13 +26,10 @@ const SimulateRequest = z.object({
     .max(1000),
 });
 
-const jsonError = (code: string, message: string, details?: unknown) => ({
-  error: details === undefined ? { code, message } : { code, message, details },
-});
 
 const validate = <S extends z.ZodType>(schema: S) =>
   zValidator("json", schema, (result, c) => {
-    if (!result.success) return c.json(jsonError("invalid_request", "invalid body", result.error.issues), 400);
+    if (!result.success) return c.json(errorBody("invalid_request", "invalid body", result.error.issues), 400);
   });
 
 export function createAdminApp(agent: Agent) {
@@ -46,9 +44,9 @@ export function createAdminApp(agent: Agent) {
 
   app.get("/sessions/:name/qr", async (c) => {
     const s = agent.sessions.get(c.req.param("name"));
-    if (!s) return c.json(jsonError("not_found", "no such session"), 404);
+    if (!s) return c.json(errorBody("not_found", "no such session"), 404);
     const qr = s.status().qr;
-    if (!qr) return c.json(jsonError("not_found", `session ${s.config.name} has no QR code (state ${s.status().state})`), 404);
+    if (!qr) return c.json(errorBody("not_found", `session ${s.config.name} has no QR code (state ${s.status().state})`), 404);
     const svg = await QRCode.toString(qr, { type: "svg", margin: 2, width: 280 });
     return c.body(svg, 200, { "content-type": "image/svg+xml", "cache-control": "no-store" });
   });
@@ -87,7 +85,7 @@ export function createAdminApp(agent: Agent) {
     app.post("/simulate/messages", validate(SimulateRequest), async (c) => {
       const { messages } = c.req.valid("json");
       const unknown = [...new Set(messages.map((m) => m.session))].filter((s) => !sim.sessions.has(s));
-      if (unknown.length) return c.json(jsonError("invalid_request", `unknown or stopped session: ${unknown.join(", ")}`), 400);
+      if (unknown.length) return c.json(errorBody("invalid_request", `unknown or stopped session: ${unknown.join(", ")}`), 400);
       const accepted: { session: string; id: string }[] = [];
       // One upsert per session, in the order given, as one socket would deliver them.
       for (const name of new Set(messages.map((m) => m.session))) {
@@ -103,13 +101,13 @@ export function createAdminApp(agent: Agent) {
     });
   }
 
-  app.notFound((c) => c.json(jsonError("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((err, c) => {
     if (err instanceof SyntaxError || (err as { status?: number }).status === 400) {
-      return c.json(jsonError("invalid_json", "malformed JSON body"), 400);
+      return c.json(errorBody("invalid_json", "malformed JSON body"), 400);
     }
     agent.log.error({ err }, "admin request failed");
-    return c.json(jsonError("internal", "internal error"), 500);
+    return c.json(errorBody("internal", "internal error"), 500);
   });
   return app;
 }
