@@ -193,8 +193,12 @@ describe("agent outbox", () => {
         mentions: ["27821234567@s.whatsapp.net"],
         attempt: 1,
         claimedUntil: expect.any(String),
+        leaseSeconds: expect.any(Number),
       },
     ]);
+    // The lease is counted on the edge's clock: the agent gets what is left of it, not a time to compare with its own.
+    expect(poll.body.messages[0].leaseSeconds).toBeGreaterThanOrEqual(118);
+    expect(poll.body.messages[0].leaseSeconds).toBeLessThanOrEqual(120);
     expect((await edge.agent("GET", "/v1/agent/outbox")).body.messages).toEqual([]);
     const ack = { status: "sent", waMessageId: "3EB0FEEDBACK1", session: "sender" };
     expect((await edge.agent("POST", `/v1/agent/outbox/${fid}/ack`, ack)).body).toEqual({ id: fid, status: "sent" });

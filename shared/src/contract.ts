@@ -228,6 +228,9 @@ export const OutboxMessage = z.object({
   attempt: z.number().int().min(1),
   /** Past this the edge may hand the message to someone else: do not start sending it after. */
   claimedUntil: IsoTimestamp,
+  /** Seconds of the claim left when the edge answered. The agent times its claim from when it received this,
+   * on its own monotonic clock, so a skewed agent clock cannot make it send on a claim that has run out. */
+  leaseSeconds: z.number().int().min(0),
 });
 export type OutboxMessage = z.infer<typeof OutboxMessage>;
 

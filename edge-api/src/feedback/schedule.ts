@@ -143,6 +143,7 @@ export async function handOut(db: Pick<Db, "tx">, limits: FeedbackLimits, clock:
       mentions: r.mentions,
       attempt: r.attempts,
       claimedUntil: new Date(r.claimed_until).toISOString(),
+      leaseSeconds: Math.max(0, Math.floor((new Date(r.claimed_until).getTime() - now.getTime()) / 1000)),
     }));
   });
 }
