@@ -187,7 +187,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       unwatch();
       retention.stop();
       await feedback.stop(); // finishes a send in progress and its ack
-      for (const s of sessions.values()) await s.stop().catch((err) => log.error({ err }, "stopping session"));
+      // Each stop resolves once what its sockets received is stored (Baileys' buffer flushed, ingest settled).
+      await Promise.all([...sessions.values()].map((s) => s.stop().catch((err) => log.error({ err }, "stopping session"))));
       await heartbeat.stop();
       await delivery.stop();
       await projectSync.stop();

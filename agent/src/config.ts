@@ -46,8 +46,12 @@ export const AgentConfig = z
     projects: z.array(ProjectConfig).min(1),
     watchdog: z
       .object({
-        /** An open session with no event for this long is marked stale and its socket restarted. */
-        staleAfterSeconds: z.number().int().min(30).default(1800),
+        /**
+         * An open session whose socket has received nothing at all for this long (not even the answer to
+         * Baileys' keepalive ping, every 30 s) is marked stale and its socket restarted. Quiet groups do not
+         * count: liveness is what arrives on the socket, not messages.
+         */
+        staleAfterSeconds: z.number().int().min(60).default(300),
         checkEverySeconds: z.number().int().min(1).default(60),
       })
       .prefault({}),

@@ -48,6 +48,9 @@ switch (command) {
       fail((err as Error).message);
     }
     const log = createLogger(env.LOG_LEVEL);
+    // One stray error must not take every session down with it (Node's default is to exit): log it, carry on.
+    process.on("unhandledRejection", (err) => log.error({ err }, "unhandled promise rejection; the agent carries on"));
+    process.on("uncaughtException", (err) => log.error({ err }, "uncaught exception; the agent carries on"));
     const agent = await startAgent({ config: config(env.AGENT_CONFIG), configFile: env.AGENT_CONFIG, env, log });
     const shutdown = (signal: string) => {
       log.info({ signal }, "shutting down");

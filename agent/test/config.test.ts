@@ -42,7 +42,7 @@ describe("agent config", () => {
 
   it("fills defaults", () => {
     const c = parseConfig(base, "agent.yaml");
-    expect(c.watchdog).toEqual({ staleAfterSeconds: 1800, checkEverySeconds: 60 });
+    expect(c.watchdog).toEqual({ staleAfterSeconds: 300, checkEverySeconds: 60 });
     expect(c.projects[0]!.enabled).toBe(true);
   });
 

@@ -79,11 +79,11 @@ export async function eventually<T>(fn: () => Promise<T>, check: (v: T) => boole
 }
 
 /** The agent as a child process, running the production entry point. */
-export async function spawnAgent(opts: { edgeUrl: string; dataDir: string; config?: AgentConfig }) {
+export async function spawnAgent(opts: { edgeUrl: string; dataDir: string; config?: AgentConfig; nodeArgs?: string[] }) {
   const port = await freePort();
   const configFile = path.join(opts.dataDir, "agent.yaml");
   await writeFile(configFile, stringify(opts.config ?? testConfig()));
-  const child: ChildProcess = spawn(process.execPath, [path.resolve(import.meta.dirname, "../src/main.ts")], {
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.resolve(import.meta.dirname, "../src/main.ts")], {
     env: {
       ...process.env,
       AGENT_TOKEN,

@@ -1,6 +1,14 @@
 // A live WhatsApp session on Baileys v7: SQL auth state, QR or pairing-code login, the connection rules,
-// a watchdog for sockets that are open but silent, and the send path.
-import makeWASocket, { Browsers, fetchLatestWaWebVersion, type GroupMetadata, type SocketConfig, type WASocket } from "baileys";
+// a watchdog for sockets that receive nothing, group metadata for sends, and the send path.
+import makeWASocket, {
+  Browsers,
+  fetchLatestWaWebVersion,
+  isJidGroup,
+  type AuthenticationCreds,
+  type BaileysEventMap,
+  type SocketConfig,
+  type WASocket,
+} from "baileys";
 import type { Logger } from "pino";
 import QRCode from "qrcode";
 import type { AgentConfig, SessionConfig } from "../config.ts";
@@ -9,10 +17,21 @@ import { useSqlAuthState, wipeAuthState } from "../store/auth-state.ts";
 import type { Db } from "../store/db.ts";
 import { messageReader } from "../store/messages.ts";
 import { decideOnClose, type SessionState } from "./connection-rules.ts";
+import { createGroupCache } from "./group-cache.ts";
 import type { Ingest } from "./ingest.ts";
+import { isolated } from "./isolate.ts";
+import { forgetUnfinishedPairing } from "./pairing.ts";
 import type { SessionStatus, WaSession } from "./session.ts";
-import { wireMessageEvents } from "./wire.ts";
+import { messageWiring } from "./wire.ts";
 import { jidUser } from "../detect/extract.ts";
+
+/**
+ * How long a closed socket's events are still taken. A message whose receipt went out just before the close
+ * reaches Baileys' upsertMessage after the emitter is destroyed, and Baileys releases it 100 ms later.
+ */
+const LATE_EVENTS_MS = 500;
+/** How long stop() waits for a socket to close: Baileys waits for the WebSocket close handshake (30 s at most). */
+const CLOSE_WAIT_MS = 3000;
 
 export interface BaileysSessionDeps {
   db: Db;
@@ -32,13 +51,15 @@ export interface BaileysSessionDeps {
 export function createBaileysSession(config: SessionConfig, deps: BaileysSessionDeps): WaSession {
   const log = deps.log.child({ session: config.name });
   const readMessage = messageReader(deps.db);
-  const groupCache = new Map<string, GroupMetadata>();
+  const groups = createGroupCache(log);
   let sock: WASocket | undefined;
   let state: SessionState = "closed";
   let detail: string | null = null;
   let qr: string | null = null;
   let pairingCode: string | null = null;
   let lastEventAt: number | null = null;
+  /** When the current socket last received anything from WhatsApp (keepalive answers included). */
+  let lastReceivedAt = 0;
   let attempt = 0;
   let triedLatestVersion = false;
   let version: [number, number, number] | undefined;
@@ -46,6 +67,10 @@ export function createBaileysSession(config: SessionConfig, deps: BaileysSession
   let reconnectTimer: NodeJS.Timeout | undefined;
   let watchdogTimer: NodeJS.Timeout | undefined;
   let me: { id?: string | undefined; lid?: string | undefined } = {};
+  /** The last socket's LID store: it reads our keys table, so it still answers for messages drained at a close. */
+  let lidMapping: WASocket["signalRepository"]["lidMapping"] | undefined;
+  /** Sockets closing, until their last events are handed over. */
+  const closing = new Map<WASocket, Promise<void>>();
 
   const setState = (s: SessionState, why?: string) => {
     if (s !== state) log.info({ from: state, to: s, why }, "session state");
@@ -56,6 +81,10 @@ export function createBaileysSession(config: SessionConfig, deps: BaileysSession
   };
   const touch = () => {
     lastEventAt = Date.now();
+  };
+  const wiring = messageWiring(config.name, deps.ingest, log, touch);
+  const rememberMe = (creds: AuthenticationCreds) => {
+    me = { id: creds.me?.id, lid: creds.me?.lid };
   };
 
   const printQr =
@@ -69,7 +98,11 @@ export function createBaileysSession(config: SessionConfig, deps: BaileysSession
   function connect(): void {
     if (stopped) return;
     const auth = useSqlAuthState(deps.db, config.name, log);
-    me = { id: auth.state.creds.me?.id, lid: auth.state.creds.me?.lid };
+    if (forgetUnfinishedPairing(auth.state.creds)) {
+      auth.saveCreds();
+      log.info("cleared an unfinished pairing; this connection registers afresh");
+    }
+    rememberMe(auth.state.creds);
     setState("connecting");
     const socket = makeWASocket({
       auth: auth.state,
@@ -80,32 +113,46 @@ export function createBaileysSession(config: SessionConfig, deps: BaileysSession
       syncFullHistory: false,
       ...(version ? { version } : {}),
       getMessage: async (key) => (key.remoteJid && key.id ? readMessage(key.remoteJid, key.id)?.message ?? undefined : undefined),
-      cachedGroupMetadata: async (jid) => groupCache.get(jid),
+      cachedGroupMetadata: async (jid) => groups.get(jid),
       ...deps.socketOverrides,
     });
     sock = socket;
+    lidMapping = socket.signalRepository.lidMapping;
+    lastReceivedAt = Date.now();
+    socket.ws.on("message", () => {
+      if (sock === socket) lastReceivedAt = Date.now();
+    });
     deps.onSocket?.(config.name, socket);
-    socket.ev.on("creds.update", () => {
+
+    const on = <E extends keyof BaileysEventMap>(event: E, listener: (arg: BaileysEventMap[E]) => unknown) =>
+      socket.ev.on(event, isolated(log, config.name, event, listener));
+    on("creds.update", () => {
       touch();
       auth.saveCreds();
-      me = { id: auth.state.creds.me?.id, lid: auth.state.creds.me?.lid };
+      rememberMe(auth.state.creds);
     });
-    socket.ev.on("groups.update", (updates) => {
-      for (const u of updates) if (u.id && groupCache.has(u.id)) groupCache.set(u.id, { ...groupCache.get(u.id)!, ...u });
+    on("groups.update", (updates) => updates.forEach(groups.update));
+    on("groups.upsert", (upserts) => upserts.forEach(groups.set));
+    on("group-participants.update", ({ id, action, participants }) => {
+      groups.applyParticipants(id, action, participants);
+      groups.refresh(id, socket.groupMetadata);
     });
-    socket.ev.on("groups.upsert", (groups) => {
-      for (const g of groups) groupCache.set(g.id, g);
-    });
-    wireMessageEvents(socket.ev, config.name, deps.ingest, log, touch);
-    socket.ev.on("connection.update", (u) => {
+    wiring.listen(socket.ev);
+    let codeRequested = false;
+    on("connection.update", (u) => {
+      // Baileys destroys its event buffer right after this event: flush it whoever closed the socket.
+      if (u.connection === "close") void drain(socket);
       if (sock !== socket) return; // a replaced socket's last words
       touch();
       if (u.qr) {
         qr = u.qr;
         setState("qr", "waiting to be paired");
-        if (config.phone && !pairingCode) {
+        if (config.phone && !codeRequested) {
+          // Once per connection: each connection of an unpaired session registers afresh and needs its own code.
+          codeRequested = true;
           socket.requestPairingCode(config.phone).then(
             (code) => {
+              if (sock !== socket) return;
               pairingCode = code;
               log.warn({ pairingCode: code }, `pairing code for +${config.phone}: enter it under Linked devices`);
             },
@@ -119,25 +166,59 @@ export function createBaileysSession(config: SessionConfig, deps: BaileysSession
         attempt = 0;
         qr = null;
         pairingCode = null;
+        lastReceivedAt = Date.now();
         me = { id: socket.user?.id, lid: (socket.user as { lid?: string } | undefined)?.lid };
         setState("open");
+        socket.groupFetchAllParticipating().then(
+          (all) => Object.values(all).forEach(groups.set),
+          (err) => log.warn({ err }, "could not fetch group metadata; it is fetched on the first send instead"),
+        );
       }
-      if (u.connection === "close") onClose(socket, (u.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode);
+      if (u.connection === "close") {
+        qr = null;
+        pairingCode = null;
+        if (forgetUnfinishedPairing(auth.state.creds)) auth.saveCreds();
+        onClose((u.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode);
+      }
     });
   }
 
-  function onClose(socket: WASocket, statusCode: number | undefined): void {
-    if (sock !== socket) return;
-    sock = undefined;
-    socket.end(undefined); // make sure the old socket is gone before any new one
+  /**
+   * Hands over everything a closing socket still holds, then ends it. Flushed at once; then the socket's end()
+   * settles once Baileys has destroyed the emitter, and from then on events reach only listeners on its raw
+   * channel (`ev.process`), for a short while.
+   */
+  function drain(socket: WASocket): Promise<void> {
+    socket.ev.flush();
+    let done = closing.get(socket);
+    if (!done) {
+      done = socket
+        .end(undefined)
+        .then(
+          () =>
+            new Promise<void>((resolve) => {
+              const stopListening = socket.ev.process(isolated(log, config.name, "late events", wiring.dispatch));
+              setTimeout(() => {
+                socket.ev.flush();
+                stopListening();
+                resolve();
+              }, LATE_EVENTS_MS);
+            }),
+        )
+        .catch((err) => log.error({ err }, "closing the socket failed"))
+        .finally(() => closing.delete(socket));
+      closing.set(socket, done);
+    }
+    return done;
+  }
 
+  function onClose(statusCode: number | undefined): void {
+    sock = undefined;
     if (stopped) return setState("closed", "stopped");
     const d = decideOnClose(statusCode, { attempt, triedLatestVersion, backoff: deps.backoff });
     switch (d.action) {
       case "logged_out":
         wipeAuthState(deps.db, config.name);
-        qr = null;
-        pairingCode = null;
         log.error({ statusCode }, `SESSION ${config.name} LOGGED OUT: ${d.reason}. Restart the agent to pair it again.`);
         return setState("logged_out", d.reason);
       case "stop":
@@ -168,20 +249,17 @@ export function createBaileysSession(config: SessionConfig, deps: BaileysSession
     }
   }
 
-  function restartSocket(why: string): void {
-    const old = sock;
-    sock = undefined;
-    old?.end(new Error(why));
-    connect();
-  }
-
+  /** Baileys ends a socket whose keepalive pings go unanswered; this catches a socket where even that failed. */
   function watchdog(): void {
-    if (state !== "open" || lastEventAt === null) return;
-    const silentMs = Date.now() - lastEventAt;
+    if (state !== "open" || !sock) return;
+    const silentMs = Date.now() - lastReceivedAt;
     if (silentMs > deps.watchdog.staleAfterSeconds * 1000) {
-      setState("stale", `no event for ${Math.round(silentMs / 1000)} s`);
+      setState("stale", `nothing received for ${Math.round(silentMs / 1000)} s`);
       log.warn({ silentMs }, "session stale; restarting its socket");
-      restartSocket("stale");
+      const old = sock;
+      sock = undefined;
+      void drain(old);
+      connect();
     }
   }
 
@@ -204,23 +282,43 @@ export function createBaileysSession(config: SessionConfig, deps: BaileysSession
       watchdogTimer = setInterval(watchdog, deps.watchdog.checkEverySeconds * 1000);
       watchdogTimer.unref();
     },
+    /** Resolves once what the sockets received is stored: nothing may be lost when the store closes next. */
     async stop() {
       stopped = true;
       clearTimeout(reconnectTimer);
       clearInterval(watchdogTimer);
       const s = sock;
       sock = undefined;
-      s?.end(undefined);
+      if (s) void drain(s);
       setState("closed", "stopped");
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(closing.values()),
+        new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS + LATE_EVENTS_MS))),
+      ]);
+      clearTimeout(timer);
+      await wiring.settled();
     },
     async send(chatJid, text, mentions = []) {
-      if (!sock || state !== "open") throw new Error(`session ${config.name} is not open (${state})`);
-      const sent = await sock.sendMessage(chatJid, { text, mentions });
+      const s = sock;
+      if (!s || state !== "open") throw new Error(`session ${config.name} is not open (${state})`);
+      let sent;
+      try {
+        sent = await s.sendMessage(chatJid, { text, mentions });
+      } catch (err) {
+        // Perhaps encrypted for an old member list: the retry must not use it.
+        if (isJidGroup(chatJid)) {
+          groups.invalidate(chatJid);
+          groups.refresh(chatJid, s.groupMetadata);
+        }
+        // Baileys rejects a query cut short by a closing WebSocket with the bare close code.
+        throw err instanceof Error ? err : new Error(`sending failed (${String(err)})`);
+      }
       if (!sent?.key.id) throw new Error("WhatsApp returned no message id");
       return { waMessageId: sent.key.id };
     },
     async resolveLid(lid) {
-      return (await sock?.signalRepository.lidMapping.getPNForLID(lid)) ?? null;
+      return (await lidMapping?.getPNForLID(lid)) ?? null;
     },
   };
 }

@@ -24,17 +24,25 @@ export interface WaSession {
   /** User parts of this session's own JIDs (phone number, LID), to recognise its messages in groups. */
   ownUsers(): string[];
   start(): Promise<void>;
+  /** Resolves once everything the session received is stored, so the store can close next. */
   stop(): Promise<void>;
   send(chatJid: string, text: string, mentions?: string[]): Promise<SentMessage>;
   resolveLid?(lid: string): Promise<string | null>;
 }
 
+/** The Baileys events the agent stores messages from, with the parts of their data it uses. */
+export interface MessageEvents {
+  "messages.upsert": { messages: WAMessage[]; type: "notify" | "append"; requestId?: string };
+  "messaging-history.set": { messages: WAMessage[]; lidPnMappings?: { lid: string; pn: string }[] };
+  "lid-mapping.update": { lid: string; pn: string };
+}
+
 /**
- * The Baileys events the agent listens to, as the subset of Baileys' own event emitter it uses. The simulator
- * provides an emitter of the same shape, so both go through `wireMessageEvents`.
+ * The subset of Baileys' own event emitter the agent listens on. The simulator provides an emitter of the same
+ * shape, so both go through `wireMessageEvents`.
  */
 export interface MessageEventSource {
-  on(event: "messages.upsert", listener: (arg: { messages: WAMessage[]; type: "notify" | "append"; requestId?: string }) => void): void;
-  on(event: "messaging-history.set", listener: (arg: { messages: WAMessage[]; lidPnMappings?: { lid: string; pn: string }[] }) => void): void;
-  on(event: "lid-mapping.update", listener: (arg: { lid: string; pn: string }) => void): void;
+  on(event: "messages.upsert", listener: (arg: MessageEvents["messages.upsert"]) => void): void;
+  on(event: "messaging-history.set", listener: (arg: MessageEvents["messaging-history.set"]) => void): void;
+  on(event: "lid-mapping.update", listener: (arg: MessageEvents["lid-mapping.update"]) => void): void;
 }

@@ -131,6 +131,7 @@ export function createSimulatedSession(
     async stop() {
       setState("closed");
       deps.bus.sessions.delete(config.name);
+      await wiring.settled();
     },
     async inject(messages) {
       if (state !== "open") throw new Error(`simulated session ${config.name} is ${state}`);
