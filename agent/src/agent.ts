@@ -44,7 +44,7 @@ export interface Agent {
   health(): {
     status: "ok" | "degraded";
     sessions: SessionReport[];
-    outbox: { pending: number; oldestPendingAt: string | null };
+    outbox: { pending: number; oldestPendingAt: string | null; rejected: number };
     delivery: { failing: boolean; lastError: string | null };
   };
   refreshGauges(): void;
@@ -86,6 +86,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     ownUsers: () => new Set([...sessions.values()].flatMap((s) => s.ownUsers())),
     captures: (name) => sessions.get(name)?.config.role !== "sender",
     resolveLid: async (name, lid) => (await sessions.get(name)?.resolveLid?.(lid)) ?? null,
+    historyDays: () => config.historyDays,
     onQueued: () => delivery.wake(),
   });
 
@@ -168,7 +169,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       };
     },
     refreshGauges() {
-      metrics.outboxPending.set(outbox.stats().pending);
+      const stats = outbox.stats();
+      metrics.outboxPending.set(stats.pending);
+      metrics.outboxRejected.set(stats.rejected);
     },
     stop: async () => {},
   };

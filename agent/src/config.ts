@@ -71,6 +71,9 @@ export const AgentConfig = z
       })
       .prefault({}),
     heartbeatSeconds: z.number().int().min(1).max(300).default(30),
+    /** History sync (pairing a number brings in weeks of it): messages older than this are stored, not submitted.
+     * Live and offline catch-up messages are submitted whatever their age. */
+    historyDays: z.number().int().min(0).max(3650).default(3),
     /** Messages and delivered outbox rows older than this leave the agent's store (the edge keeps them). */
     retentionDays: z.number().int().min(1).max(3650).default(90),
   })

@@ -109,6 +109,16 @@ export function openStore(dataDir: string, file = "agent.sqlite"): Db {
   return db;
 }
 
+/** An existing store, for one-off commands while the agent may be running: no migration, and up to 5 s of waiting
+ * for the agent's writes (WAL lets readers and one writer work side by side). */
+export function openExistingStore(dataDir: string, file = "agent.sqlite"): Db {
+  const target = path.join(dataDir, file);
+  if (!existsSync(target)) throw new Error(`no agent store at ${path.resolve(target)} (is DATA_DIR right?)`);
+  const db = new Database(target, { fileMustExist: true });
+  db.pragma("busy_timeout = 5000");
+  return db;
+}
+
 function migrateStore(db: Db): void {
   const current = db.pragma("user_version", { simple: true }) as number;
   for (let v = current; v < SCHEMA.length; v++) {
