@@ -90,7 +90,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     onQueued: () => delivery.wake(),
   });
 
-  const simulator = env.WA_TRANSPORT === "simulator" ? createSimulatorBus(db) : undefined;
+  const simulator = env.WA_TRANSPORT === "simulator" ? createSimulatorBus(db, { sendDelayMs: env.SIMULATOR_SEND_DELAY_MS }) : undefined;
   for (const sc of config.sessions) {
     const session = simulator
       ? createSimulatedSession(sc, { bus: simulator, ingest, log, metrics })
@@ -116,12 +116,12 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     db,
     edge,
     sessions: () => [...sessions.values()],
+    groups: () => new Set(config.projects.map((p) => p.groupJid)),
     log: log.child({ part: "feedback" }),
     pollMs: config.feedback.pollMs,
     batchSize: config.feedback.batchSize,
     backoff: config.backoff,
     ready: projectSync.attempted,
-    edgeUrl,
   });
 
   const retention = startRetention(db, config.retentionDays, log.child({ part: "retention" }));

@@ -9,6 +9,9 @@ export const AgentEnv = z.object({
   ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   ADMIN_HOST: z.string().default("127.0.0.1"),
   WA_TRANSPORT: z.enum(["baileys", "simulator"]).default("baileys"),
+  /** Simulator only, for tests: a simulated send waits this long after it has been posted before returning, so a
+   * test can kill the agent between posting feedback and recording it. */
+  SIMULATOR_SEND_DELAY_MS: z.coerce.number().int().min(0).default(0),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 export type AgentEnv = z.infer<typeof AgentEnv>;

@@ -213,9 +213,9 @@ export function createBaileysSession(config: SessionConfig, deps: BaileysSession
       s?.end(undefined);
       setState("closed", "stopped");
     },
-    async send(chatJid, text, mentions = []) {
+    async send(chatJid, text, mentions = [], options = {}) {
       if (!sock || state !== "open") throw new Error(`session ${config.name} is not open (${state})`);
-      const sent = await sock.sendMessage(chatJid, { text, mentions });
+      const sent = await sock.sendMessage(chatJid, { text, mentions }, options.messageId ? { messageId: options.messageId } : {});
       if (!sent?.key.id) throw new Error("WhatsApp returned no message id");
       return { waMessageId: sent.key.id };
     },
