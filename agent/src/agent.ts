@@ -12,6 +12,7 @@ import { createAdminApp } from "./http/admin.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { closeStore, openStore, type Db } from "./store/db.ts";
+import { acquireDataDirLock } from "./store/lock.ts";
 import { outboxStore } from "./store/outbox.ts";
 import { startRetention } from "./store/retention.ts";
 import { startDelivery } from "./sync/delivery.ts";
@@ -54,6 +55,12 @@ export interface Agent {
 export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const { env } = opts;
   const log = opts.log ?? createLogger(env.LOG_LEVEL);
+  // Before anything touches the data directory: a second agent on it would fight over the WhatsApp sessions.
+  const lock = acquireDataDirLock(env.DATA_DIR);
+  if (lock.tookOverFrom !== null) {
+    const previousPid = lock.tookOverFrom;
+    log.warn({ dataDir: env.DATA_DIR, previousPid }, `took over the data directory from agent pid ${previousPid}, which stopped without releasing it`);
+  }
   const db = openStore(env.DATA_DIR);
   const metrics = createMetrics();
   const outbox = outboxStore(db);
@@ -196,6 +203,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       await projectSync.stop();
       await new Promise<void>((r) => server.close(() => r()));
       closeStore(db);
+      lock.release();
       log.info("agent stopped");
     })());
   return agent;

@@ -7,6 +7,7 @@ import { AgentEnv, loadEnv } from "./env.ts";
 import { createLogger } from "./log.ts";
 import { backupStore } from "./store/backup.ts";
 import { openExistingStore } from "./store/db.ts";
+import { DataDirLockedError } from "./store/lock.ts";
 import { requeueRejected } from "./store/outbox.ts";
 
 const [command = "run", ...args] = process.argv.slice(2);
@@ -64,7 +65,13 @@ switch (command) {
       fail((err as Error).message);
     }
     const log = createLogger(env.LOG_LEVEL);
-    const agent = await startAgent({ config: config(env.AGENT_CONFIG), configFile: env.AGENT_CONFIG, env, log });
+    let agent;
+    try {
+      agent = await startAgent({ config: config(env.AGENT_CONFIG), configFile: env.AGENT_CONFIG, env, log });
+    } catch (err) {
+      if (err instanceof DataDirLockedError) fail(err.message);
+      throw err;
+    }
     const shutdown = (signal: string) => {
       log.info({ signal }, "shutting down");
       // Whatever happens, be gone within 10 s.
