@@ -52,6 +52,10 @@ export interface Agent {
   stop(): Promise<void>;
 }
 
+// In-flight edge requests get this long after a stop begins (a batch the edge is committing), then are abandoned
+// so the agent is gone within 10 s even when the edge hangs; what they carried stays queued.
+const EDGE_GRACE_ON_STOP_MS = 5_000;
+
 export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const { env } = opts;
   const log = opts.log ?? createLogger(env.LOG_LEVEL);
@@ -69,7 +73,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const sessions = new Map<string, WaSession>();
 
   const edgeUrl = env.EDGE_URL ?? config.edgeUrl;
-  const edge = edgeClient(edgeUrl, env.AGENT_TOKEN);
+  const abandonEdgeRequests = new AbortController();
+  const edge = edgeClient(edgeUrl, env.AGENT_TOKEN, { signal: abandonEdgeRequests.signal });
   // Delivery is defined below; the callback only runs after the first push, well after that.
   const projectSync = startProjectSync(edge, log.child({ part: "projects" }), config.backoff, () => delivery.wake());
   projectSync.push(config.projects);
@@ -194,6 +199,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   let stopping: Promise<void> | undefined;
   agent.stop = () =>
     (stopping ??= (async () => {
+      const abandon = setTimeout(() => abandonEdgeRequests.abort(), EDGE_GRACE_ON_STOP_MS);
       unwatch();
       retention.stop();
       await feedback.stop(); // finishes a send in progress and its ack
@@ -202,6 +208,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       await delivery.stop();
       await projectSync.stop();
       await new Promise<void>((r) => server.close(() => r()));
+      clearTimeout(abandon);
       closeStore(db);
       lock.release();
       log.info("agent stopped");

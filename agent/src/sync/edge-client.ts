@@ -33,20 +33,36 @@ export interface EdgeClient {
   ackFeedback(id: string, ack: AckRequest): Promise<void>;
 }
 
-export function edgeClient(baseUrl: string, token: string, timeoutMs = 15_000): EdgeClient {
+export interface EdgeClientOptions {
+  /** Per request, reading the answer included. */
+  timeoutMs?: number;
+  /** Aborts every request in flight and refuses new ones: the agent's shutdown deadline. */
+  signal?: AbortSignal;
+}
+
+export function edgeClient(baseUrl: string, token: string, opts: EdgeClientOptions = {}): EdgeClient {
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const unreachable = (err: unknown) =>
+    opts.signal?.aborted
+      ? new EdgeError(0, undefined, "edge request abandoned: the agent is shutting down")
+      : new EdgeError(0, undefined, `edge unreachable: ${(err as Error).message}`);
+
   async function call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const timeout = AbortSignal.timeout(timeoutMs);
     let res: Response;
+    let text: string;
     try {
       res = await fetch(new URL(path, baseUrl), {
         method,
         headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
         body: body === undefined ? null : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
       });
+      // The body can hang as well as the headers; the same signals cover it.
+      text = await res.text();
     } catch (err) {
-      throw new EdgeError(0, undefined, `edge unreachable: ${(err as Error).message}`);
+      throw unreachable(err);
     }
-    const text = await res.text();
     let json: unknown;
     try {
       json = JSON.parse(text);
