@@ -6,6 +6,7 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { EdgeError, edgeClient } from "../src/sync/edge-client.ts";
 import { eventually, simulate, spawnAgent, tempDir } from "./helpers.ts";
 
 let server: Server | undefined;
@@ -62,4 +63,18 @@ describe("shutdown with a hanging edge", () => {
       { drop_number: "DR17171718", delivered_at: null, result: null },
     ]);
   }, 60_000);
+
+  it("gives each edge request its own timeout, and abandons them all when the shutdown signal fires", async () => {
+    const edge = await hangingEdge();
+    const timed = edgeClient(edge.url, "t".repeat(20), { timeoutMs: 200 });
+    await expect(timed.heartbeat({ agent: "a", sessions: [] })).rejects.toThrow(new EdgeError(0, undefined, "edge unreachable: no answer within 200 ms"));
+    const shutdown = new AbortController();
+    const client = edgeClient(edge.url, "t".repeat(20), { signal: shutdown.signal });
+    const inFlight = client.postDrops([]);
+    await eventually(async () => edge.seen, (s) => s.includes("POST /v1/agent/drops"));
+    shutdown.abort();
+    await expect(inFlight).rejects.toThrow("edge request abandoned: the agent is shutting down");
+    // And refuses new ones at once.
+    await expect(client.claimFeedback(1)).rejects.toThrow("edge request abandoned");
+  });
 });
