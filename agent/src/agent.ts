@@ -12,6 +12,7 @@ import { createAdminApp } from "./http/admin.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { closeStore, openStore, type Db } from "./store/db.ts";
+import { acquireDataDirLock } from "./store/lock.ts";
 import { outboxStore } from "./store/outbox.ts";
 import { startRetention } from "./store/retention.ts";
 import { startDelivery } from "./sync/delivery.ts";
@@ -44,16 +45,26 @@ export interface Agent {
   health(): {
     status: "ok" | "degraded";
     sessions: SessionReport[];
-    outbox: { pending: number; oldestPendingAt: string | null };
+    outbox: { pending: number; oldestPendingAt: string | null; rejected: number };
     delivery: { failing: boolean; lastError: string | null };
   };
   refreshGauges(): void;
   stop(): Promise<void>;
 }
 
+// In-flight edge requests get this long after a stop begins (a batch the edge is committing), then are abandoned
+// so the agent is gone within 10 s even when the edge hangs; what they carried stays queued.
+const EDGE_GRACE_ON_STOP_MS = 5_000;
+
 export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const { env } = opts;
   const log = opts.log ?? createLogger(env.LOG_LEVEL);
+  // Before anything touches the data directory: a second agent on it would fight over the WhatsApp sessions.
+  const lock = acquireDataDirLock(env.DATA_DIR);
+  if (lock.tookOverFrom !== null) {
+    const previousPid = lock.tookOverFrom;
+    log.warn({ dataDir: env.DATA_DIR, previousPid }, `took over the data directory from agent pid ${previousPid}, which stopped without releasing it`);
+  }
   const db = openStore(env.DATA_DIR);
   const metrics = createMetrics();
   const outbox = outboxStore(db);
@@ -62,7 +73,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const sessions = new Map<string, WaSession>();
 
   const edgeUrl = env.EDGE_URL ?? config.edgeUrl;
-  const edge = edgeClient(edgeUrl, env.AGENT_TOKEN);
+  const abandonEdgeRequests = new AbortController();
+  const edge = edgeClient(edgeUrl, env.AGENT_TOKEN, { signal: abandonEdgeRequests.signal });
   // Delivery is defined below; the callback only runs after the first push, well after that.
   const projectSync = startProjectSync(edge, log.child({ part: "projects" }), config.backoff, () => delivery.wake());
   projectSync.push(config.projects);
@@ -86,10 +98,11 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     ownUsers: () => new Set([...sessions.values()].flatMap((s) => s.ownUsers())),
     captures: (name) => sessions.get(name)?.config.role !== "sender",
     resolveLid: async (name, lid) => (await sessions.get(name)?.resolveLid?.(lid)) ?? null,
+    historyDays: () => config.historyDays,
     onQueued: () => delivery.wake(),
   });
 
-  const simulator = env.WA_TRANSPORT === "simulator" ? createSimulatorBus(db) : undefined;
+  const simulator = env.WA_TRANSPORT === "simulator" ? createSimulatorBus(db, { sendDelayMs: env.SIMULATOR_SEND_DELAY_MS }) : undefined;
   for (const sc of config.sessions) {
     const session = simulator
       ? createSimulatedSession(sc, { bus: simulator, ingest, log, metrics })
@@ -115,12 +128,12 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     db,
     edge,
     sessions: () => [...sessions.values()],
+    groups: () => new Set(config.projects.map((p) => p.groupJid)),
     log: log.child({ part: "feedback" }),
     pollMs: config.feedback.pollMs,
     batchSize: config.feedback.batchSize,
     backoff: config.backoff,
     ready: projectSync.attempted,
-    edgeUrl,
   });
 
   const retention = startRetention(db, config.retentionDays, log.child({ part: "retention" }));
@@ -168,7 +181,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       };
     },
     refreshGauges() {
-      metrics.outboxPending.set(outbox.stats().pending);
+      const stats = outbox.stats();
+      metrics.outboxPending.set(stats.pending);
+      metrics.outboxRejected.set(stats.rejected);
     },
     stop: async () => {},
   };
@@ -184,6 +199,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   let stopping: Promise<void> | undefined;
   agent.stop = () =>
     (stopping ??= (async () => {
+      const abandon = setTimeout(() => abandonEdgeRequests.abort(), EDGE_GRACE_ON_STOP_MS);
       unwatch();
       retention.stop();
       await feedback.stop(); // finishes a send in progress and its ack
@@ -193,7 +209,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       await delivery.stop();
       await projectSync.stop();
       await new Promise<void>((r) => server.close(() => r()));
+      clearTimeout(abandon);
       closeStore(db);
+      lock.release();
       log.info("agent stopped");
     })());
   return agent;

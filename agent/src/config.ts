@@ -5,6 +5,7 @@ import { hostname } from "node:os";
 import { createDropDetector, GroupJid, ProjectInput } from "@wa-monitor/shared";
 import { isNode, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
+import { EdgeUrl } from "./edge-url.ts";
 
 const SessionName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, "use lower-case letters, digits, - and _");
 
@@ -39,7 +40,7 @@ export type ProjectConfig = z.infer<typeof ProjectConfig>;
 
 export const AgentConfig = z
   .object({
-    edgeUrl: z.url().default("http://127.0.0.1:8787"),
+    edgeUrl: EdgeUrl.default("http://127.0.0.1:8787"),
     /** How this agent names itself in heartbeats (the edge's bridge list). */
     agentName: z.string().trim().min(1).max(100).default(hostname()),
     sessions: z.array(SessionConfig).min(1),
@@ -75,6 +76,9 @@ export const AgentConfig = z
       })
       .prefault({}),
     heartbeatSeconds: z.number().int().min(1).max(300).default(30),
+    /** History sync (pairing a number brings in weeks of it): messages older than this are stored, not submitted.
+     * Live and offline catch-up messages are submitted whatever their age. */
+    historyDays: z.number().int().min(0).max(3650).default(3),
     /** Messages and delivered outbox rows older than this leave the agent's store (the edge keeps them). */
     retentionDays: z.number().int().min(1).max(3650).default(90),
   })

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// Entry point of the agent: `run` (default), `check-config [file]`, `backup <file>`.
+// Entry point of the agent: `run` (default), `check-config [file]`, `backup <file>`, `requeue-rejected`.
 import path from "node:path";
 import { ConfigFileError, loadConfigFile } from "./config.ts";
 import { startAgent } from "./agent.ts";
 import { AgentEnv, loadEnv } from "./env.ts";
 import { createLogger } from "./log.ts";
 import { backupStore } from "./store/backup.ts";
+import { openExistingStore } from "./store/db.ts";
+import { DataDirLockedError } from "./store/lock.ts";
+import { requeueRejected } from "./store/outbox.ts";
 
 const [command = "run", ...args] = process.argv.slice(2);
 
@@ -40,6 +43,20 @@ switch (command) {
     process.stdout.write(`backed up ${path.join(dataDir, "agent.sqlite")} to ${path.resolve(target)} (${pages} pages)\n`);
     break;
   }
+  case "requeue-rejected": {
+    // Safe beside a running agent: one short transaction on the WAL store, no lock of the data directory.
+    const dataDir = AgentEnv.shape.DATA_DIR.parse(process.env.DATA_DIR);
+    let db;
+    try {
+      db = openExistingStore(dataDir);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    const n = requeueRejected(db);
+    db.close(); // no checkpoint: that is the running agent's job
+    process.stdout.write(`requeued ${n} rejected outbox row(s) in ${path.resolve(dataDir, "agent.sqlite")}; the agent delivers them within its next poll\n`);
+    break;
+  }
   case "run": {
     let env;
     try {
@@ -51,7 +68,13 @@ switch (command) {
     // One stray error must not take every session down with it (Node's default is to exit): log it, carry on.
     process.on("unhandledRejection", (err) => log.error({ err }, "unhandled promise rejection; the agent carries on"));
     process.on("uncaughtException", (err) => log.error({ err }, "uncaught exception; the agent carries on"));
-    const agent = await startAgent({ config: config(env.AGENT_CONFIG), configFile: env.AGENT_CONFIG, env, log });
+    let agent;
+    try {
+      agent = await startAgent({ config: config(env.AGENT_CONFIG), configFile: env.AGENT_CONFIG, env, log });
+    } catch (err) {
+      if (err instanceof DataDirLockedError) fail(err.message);
+      throw err;
+    }
     const shutdown = (signal: string) => {
       log.info({ signal }, "shutting down");
       // Whatever happens, be gone within 10 s.
@@ -72,5 +95,5 @@ switch (command) {
     break;
   }
   default:
-    fail(`unknown command ${command}; use run, check-config [file] or backup <file>`);
+    fail(`unknown command ${command}; use run, check-config [file], backup <file> or requeue-rejected`);
 }

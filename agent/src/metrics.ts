@@ -10,6 +10,11 @@ export function createMetrics() {
     delivered: new Counter({ name: "wa_drops_delivered_total", help: "Outbox rows delivered, by edge result", labelNames: ["result"], registers: [registry] }),
     deliveryFailures: new Counter({ name: "wa_delivery_failures_total", help: "Failed delivery attempts to the edge", registers: [registry] }),
     outboxPending: new Gauge({ name: "wa_outbox_pending", help: "Outbox rows not yet delivered", registers: [registry] }),
+    outboxRejected: new Gauge({
+      name: "wa_outbox_rejected",
+      help: "Outbox rows the edge or the contract refused; `agent requeue-rejected` puts them back",
+      registers: [registry],
+    }),
     sessionState: new Gauge({ name: "wa_session_state", help: "1 for the state each session is in", labelNames: ["session", "state"], registers: [registry] }),
   };
 }

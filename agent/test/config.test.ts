@@ -1,14 +1,16 @@
 import { execFile } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ConfigFileError, loadConfigFile, parseConfig } from "../src/config.ts";
+import { loadEnv } from "../src/env.ts";
 import { tempDir } from "./helpers.ts";
 
 const run = promisify(execFile);
 const main = path.resolve(import.meta.dirname, "../src/main.ts");
 const example = path.resolve(import.meta.dirname, "../agent.example.yaml");
+const root = path.resolve(import.meta.dirname, "../..");
 
 function problems(text: string): string[] {
   try {
@@ -97,5 +99,34 @@ describe("agent config", () => {
     const noToken = await run(process.execPath, [main], { env: { ...process.env, AGENT_CONFIG: example, AGENT_TOKEN: "" } }).catch((e) => e);
     expect(noToken.code).toBe(1);
     expect(noToken.stderr).toContain("AGENT_TOKEN");
+  });
+
+  it("validates historyDays and defaults it to 3", () => {
+    expect(parseConfig(base, "agent.yaml").historyDays).toBe(3);
+    expect(parseConfig(base + "historyDays: 0\n", "agent.yaml").historyDays).toBe(0);
+    expect(problems(base + "historyDays: -1\n")).toEqual([expect.stringMatching(/^agent\.yaml:7:14: historyDays: /)]);
+    expect(problems(base + "historyDays: 1.5\n")).toEqual([expect.stringMatching(/^agent\.yaml:7:14: historyDays: /)]);
+  });
+
+  it("keeps its data in .data/agent by default, which git and docker both ignore", async () => {
+    expect(loadEnv({ AGENT_TOKEN: "x".repeat(20) }).DATA_DIR).toBe(".data/agent");
+    for (const file of [".data/agent/agent.sqlite", ".data/agent/agent.sqlite-wal", ".data/agent/agent.lock", "data/agent.sqlite", "agent/data/agent.sqlite"]) {
+      // Exits 0 only when the path is ignored.
+      await run("git", ["-C", root, "check-ignore", "--quiet", "--no-index", file]);
+    }
+    const dockerignore = (await readFile(path.join(root, ".dockerignore"), "utf8")).split("\n");
+    expect(dockerignore).toEqual(expect.arrayContaining([".data", "**/.data", "data", "**/data", "**/*.sqlite"]));
+  });
+
+  it("refuses a plain http:// edge URL to anything but a loopback address, in the config and the environment", () => {
+    for (const ok of ["https://edge.example.com", "http://127.0.0.1:8787", "http://127.3.2.1", "http://localhost:8787/", "http://[::1]:8787"]) {
+      expect(parseConfig(`edgeUrl: ${ok}\n` + base, "agent.yaml").edgeUrl).toBe(ok);
+      expect(loadEnv({ AGENT_TOKEN: "x".repeat(20), EDGE_URL: ok }).EDGE_URL).toBe(ok);
+    }
+    for (const bad of ["http://edge.example.com", "http://10.0.0.5:8787", "http://localhost.example.com", "http://[::2]:8787", "ftp://127.0.0.1"]) {
+      expect(problems(`edgeUrl: ${bad}\n` + base)).toEqual([expect.stringMatching(/^agent\.yaml:1:10: edgeUrl: /)]);
+      expect(() => loadEnv({ AGENT_TOKEN: "x".repeat(20), EDGE_URL: bad })).toThrow(/EDGE_URL: /);
+    }
+    expect(problems("edgeUrl: http://edge.example.com\n" + base)[0]).toContain("plain http:// would send the agent token in clear");
   });
 });

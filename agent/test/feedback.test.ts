@@ -1,9 +1,23 @@
 // Feedback from the edge's outbox out through the agent's send path (the simulator records what it sends),
 // acknowledged back to the edge.
-import { afterEach, describe, expect, it } from "vitest";
+import type { OutboxMessage } from "@wa-monitor/shared";
+import { afterEach, describe, expect, inject, it } from "vitest";
 import type { Agent } from "../src/agent.ts";
-import { DASHBOARD_TOKEN } from "../../edge-api/test/harness.ts";
-import { eventually, LAWLEY, simulate, startEdgeServer, startTestAgent, testConfig, type EdgeServer } from "./helpers.ts";
+import { openStore } from "../src/store/db.ts";
+import { feedbackMessageId } from "../src/sync/feedback.ts";
+import { callWorker, DASHBOARD_TOKEN } from "../../edge-api/test/harness.ts";
+import {
+  AGENT_TOKEN,
+  eventually,
+  LAWLEY,
+  PROJECTS,
+  simulate,
+  startEdgeServer,
+  startTestAgent,
+  tempDir,
+  testConfig,
+  type EdgeServer,
+} from "./helpers.ts";
 
 let edge: EdgeServer | undefined;
 let agent: Agent | undefined;
@@ -32,6 +46,26 @@ async function dropPosted(drop: string, id: string) {
 }
 
 const sent = async () => ((await (await fetch(`${agent!.adminUrl}/simulate/sent`)).json()) as any).messages as any[];
+
+/** Rewrites the edge's feedback hand-outs on their way to the agent (what a skewed agent clock would see). */
+function rewriteHandOuts(e: EdgeServer, change: (m: OutboxMessage) => OutboxMessage) {
+  const env = { DATABASE_URL: e.databaseUrl, AGENT_TOKEN, DASHBOARD_TOKEN, NEON_LOCAL_PROXY: inject("pg").proxy, TIMEZONE: "Africa/Johannesburg" };
+  e.beforeHandle = async (req) => {
+    if (req.method !== "GET" || new URL(req.url).pathname !== "/v1/agent/outbox") return undefined;
+    const res = await callWorker(req, env);
+    const body = (await res.json()) as { messages: OutboxMessage[] };
+    return Response.json({ messages: body.messages.map(change) }, { status: res.status });
+  };
+}
+
+async function agentCall(method: string, path: string, body: unknown) {
+  const res = await fetch(edge!.url + path, {
+    method,
+    headers: { authorization: `Bearer ${AGENT_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  expect(res.status).toBe(200);
+}
 
 describe("feedback through the agent", () => {
   it("an incomplete review reaches the group via the sender session and is acked", async () => {
@@ -80,7 +114,7 @@ describe("feedback through the agent", () => {
     await dash("PATCH", "/v1/drops/DR11223344/review", { status: "incomplete", reviewer: "QA" });
     await eventually(() => edge!.query("SELECT status FROM feedback"), (r) => r[0]?.status === "sent", 20_000);
     // The agent acks again until the edge answers.
-    await eventually(async () => agent!.db.prepare("SELECT acked_at IS NOT NULL AS acked FROM feedback_sent").all(), (r: any[]) => r[0]?.acked === 1);
+    await eventually(async () => agent!.db.prepare("SELECT acked_at IS NOT NULL AS acked FROM feedback_sends").all(), (r: any[]) => r[0]?.acked === 1);
     edge.afterHandle = realStart;
     expect(dropped).toBe(1);
     expect(await sent()).toHaveLength(1);
@@ -105,12 +139,12 @@ describe("feedback through the agent", () => {
     edge = await startEdgeServer();
     agent = await startTestAgent(edge.url, { config: fastConfig() });
     agent.db
-      .prepare("INSERT INTO feedback_sent (edge, id, chat_jid, session, fallback, wa_message_id, sent_at) VALUES (?, '999999', ?, 'sender', 0, 'WA-OLD', 0)")
-      .run(edge.url, LAWLEY);
+      .prepare("INSERT INTO feedback_sends (id, chat_jid, session, fallback, wa_message_id, intended_at, sent_at) VALUES ('999999', ?, 'sender', 0, 'WA-OLD', 0, 0)")
+      .run(LAWLEY);
     await dropPosted("DR99887766", "FB-5");
     await dash("PATCH", "/v1/drops/DR99887766/review", { status: "incomplete", reviewer: "QA" });
     await eventually(() => edge!.query("SELECT status FROM feedback"), (r) => r[0]?.status === "sent");
-    const old = agent.db.prepare("SELECT acked_at IS NOT NULL AS done, ack_error FROM feedback_sent WHERE id = '999999'").get() as any;
+    const old = agent.db.prepare("SELECT acked_at IS NOT NULL AS done, ack_error FROM feedback_sends WHERE id = '999999'").get() as any;
     expect(old.done).toBe(1);
     expect(old.ack_error).toMatch(/404/);
   });
@@ -124,5 +158,99 @@ describe("feedback through the agent", () => {
       ["vps-test", "primary", "open", false],
       ["vps-test", "sender", "open", false],
     ]);
+  });
+
+  it("sends under a WhatsApp message id derived from the feedback, recorded before the send", async () => {
+    edge = await startEdgeServer();
+    agent = await startTestAgent(edge.url, { config: fastConfig() });
+    await dropPosted("DR42424242", "FB-ID");
+    await dash("PATCH", "/v1/drops/DR42424242/review", { status: "incomplete", reviewer: "QA" });
+    const [fb] = await eventually(() => edge!.query("SELECT id::text, status, wa_message_id FROM feedback"), (r) => r[0]?.status === "sent");
+    const expected = feedbackMessageId({ id: fb.id, chatJid: LAWLEY, dropNumber: "DR42424242" });
+    expect(expected).toMatch(/^3EB0[0-9A-F]{18}$/);
+    expect(fb.wa_message_id).toBe(expected);
+    expect((await sent()).map((m) => m.waMessageId)).toEqual([expected]);
+  });
+
+  it("keeps its record of a send when EDGE_URL changes", async () => {
+    edge = await startEdgeServer();
+    const dataDir = await tempDir();
+    agent = await startTestAgent(edge.url, { config: fastConfig(), dataDir });
+    await dropPosted("DR56565656", "FB-URL");
+    await dash("PATCH", "/v1/drops/DR56565656/review", { status: "incomplete", reviewer: "QA" });
+    await eventually(() => edge!.query("SELECT status FROM feedback"), (r) => r[0]?.status === "sent");
+    const before = agent.db.prepare("SELECT id, sent_at FROM feedback_sends").all();
+    await agent.stop();
+    // The same edge under another spelling of its URL (a new domain, a proxy in front...).
+    agent = await startTestAgent(edge.url + "/", { config: fastConfig(), dataDir });
+    await edge.query("UPDATE feedback SET status = 'ready', wa_message_id = NULL");
+    await eventually(() => edge!.query("SELECT status, attempts FROM feedback"), (r) => r[0]?.status === "sent" && r[0]?.attempts === 2);
+    expect(await sent()).toHaveLength(1);
+    // Acked from the one record made by the first run, not sent and recorded anew.
+    expect(agent.db.prepare("SELECT id, sent_at FROM feedback_sends").all()).toEqual(before);
+  });
+
+  it("times its claim from the edge's leaseSeconds, not its own wall clock", async () => {
+    edge = await startEdgeServer();
+    agent = await startTestAgent(edge.url, { config: fastConfig() });
+    await dropPosted("DR67676767", "FB-SKEW");
+    // As an agent whose clock runs an hour fast sees the hand-out: claimedUntil long past, the lease intact.
+    rewriteHandOuts(edge, (m) => ({ ...m, claimedUntil: new Date(Date.now() - 3_600_000).toISOString() }));
+    await dash("PATCH", "/v1/drops/DR67676767/review", { status: "incomplete", reviewer: "QA" });
+    await eventually(() => edge!.query("SELECT status FROM feedback"), (r) => r[0]?.status === "sent");
+    expect(await sent()).toHaveLength(1);
+  });
+
+  it("does not start a send with less of the claim left than its margin, whatever claimedUntil says", async () => {
+    edge = await startEdgeServer();
+    agent = await startTestAgent(edge.url, { config: fastConfig() });
+    await dropPosted("DR78787878", "FB-LEASE");
+    rewriteHandOuts(edge, (m) => ({ ...m, claimedUntil: new Date(Date.now() + 3_600_000).toISOString(), leaseSeconds: 3 }));
+    await dash("PATCH", "/v1/drops/DR78787878/review", { status: "incomplete", reviewer: "QA" });
+    const [fb] = await eventually(() => edge!.query("SELECT status, error FROM feedback"), (r) => /claim about to expire/.test(r[0]?.error ?? ""));
+    expect(fb.status).not.toBe("sent");
+    expect(await sent()).toEqual([]);
+  });
+
+  it("acks feedback for a group outside its own projects as failed, naming the group, and posts nothing", async () => {
+    edge = await startEdgeServer();
+    // Another agent's project: the edge knows the group and has feedback for it.
+    await agentCall("PUT", "/v1/agent/projects", { projects: PROJECTS.map(({ name, groupJid, enabled, description }) => ({ name, groupJid, enabled, description })) });
+    await agentCall("POST", "/v1/agent/drops", {
+      submissions: [
+        { messageId: "FOREIGN-1", chatJid: LAWLEY, dropNumber: "DR89898989", bridge: "other", senderJid: "27821234567@s.whatsapp.net", text: "DR89898989", sentAt: new Date().toISOString() },
+      ],
+    });
+    await dash("PATCH", "/v1/drops/DR89898989/review", { status: "incomplete", reviewer: "QA" });
+    agent = await startTestAgent(edge.url, { config: testConfig({ ...fastConfig(), projects: PROJECTS.slice(1) }) });
+    const [fb] = await eventually(() => edge!.query("SELECT status, error FROM feedback"), (r) => r[0]?.error?.includes(LAWLEY));
+    expect(fb.error).toBe(`group ${LAWLEY} is not in this agent's projects; refusing to post there`);
+    expect(fb.status).not.toBe("sent");
+    expect(await sent()).toEqual([]);
+    expect(agent.db.prepare("SELECT count(*) AS n FROM feedback_sends").get()).toEqual({ n: 0 });
+  });
+
+  it("carries the records of an older store over, keyed by feedback id alone", async () => {
+    const dataDir = await tempDir();
+    // A store as the previous version left it: schema 2, records keyed by (edge URL, id).
+    const db = openStore(dataDir);
+    db.exec(`
+      DROP TABLE feedback_sends; DROP INDEX outbox_rejected; DROP INDEX sim_sent_by_message;
+      CREATE TABLE feedback_sent (edge TEXT NOT NULL, id TEXT NOT NULL, chat_jid TEXT NOT NULL, session TEXT NOT NULL,
+        fallback INTEGER NOT NULL, wa_message_id TEXT NOT NULL, sent_at INTEGER NOT NULL, acked_at INTEGER, ack_error TEXT,
+        PRIMARY KEY (edge, id));
+      CREATE INDEX feedback_unacked ON feedback_sent (sent_at) WHERE acked_at IS NULL;
+      INSERT INTO feedback_sent VALUES ('http://old:8787', '7', '${LAWLEY}', 'sender', 0, 'WA-A', 1000, 1100, NULL);
+      INSERT INTO feedback_sent VALUES ('https://new.example', '7', '${LAWLEY}', 'sender', 0, 'WA-B', 2000, NULL, NULL);
+      INSERT INTO feedback_sent VALUES ('http://old:8787', '8', '${LAWLEY}', 'primary', 1, 'WA-C', 3000, NULL, NULL);
+      PRAGMA user_version = 2;`);
+    db.close();
+    const upgraded = openStore(dataDir);
+    expect(upgraded.prepare("SELECT id, session, fallback, wa_message_id, sent_at, acked_at FROM feedback_sends ORDER BY id").all()).toEqual([
+      { id: "7", session: "sender", fallback: 0, wa_message_id: "WA-B", sent_at: 2000, acked_at: null },
+      { id: "8", session: "primary", fallback: 1, wa_message_id: "WA-C", sent_at: 3000, acked_at: null },
+    ]);
+    expect(upgraded.prepare("SELECT name FROM sqlite_master WHERE name = 'feedback_sent'").all()).toEqual([]);
+    upgraded.close();
   });
 });

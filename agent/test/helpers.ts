@@ -78,10 +78,20 @@ export async function eventually<T>(fn: () => Promise<T>, check: (v: T) => boole
   throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(last)?.slice(0, 500)}`);
 }
 
-/** The agent as a child process, running the production entry point. */
-export async function spawnAgent(opts: { edgeUrl: string; dataDir: string; config?: AgentConfig; nodeArgs?: string[] }) {
+export interface AgentProcessOptions {
+  edgeUrl: string;
+  dataDir: string;
+  config?: AgentConfig;
+  /** Extra environment (e.g. SIMULATOR_SEND_DELAY_MS). */
+  env?: Record<string, string>;
+  /** Extra node flags (e.g. --import of a test fixture). */
+  nodeArgs?: string[];
+}
+
+/** The agent as a child process, running the production entry point; not waited for. */
+export async function launchAgent(opts: AgentProcessOptions) {
   const port = await freePort();
-  const configFile = path.join(opts.dataDir, "agent.yaml");
+  const configFile = path.join(await tempDir("wam-agent-config-"), "agent.yaml");
   await writeFile(configFile, stringify(opts.config ?? testConfig()));
   const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.resolve(import.meta.dirname, "../src/main.ts")], {
     env: {
@@ -93,19 +103,25 @@ export async function spawnAgent(opts: { edgeUrl: string; dataDir: string; confi
       WA_TRANSPORT: "simulator",
       AGENT_CONFIG: configFile,
       LOG_LEVEL: "warn",
+      ...opts.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
-  const adminUrl = `http://127.0.0.1:${port}`;
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  return { child, adminUrl: `http://127.0.0.1:${port}`, exited, output: () => output };
+}
+
+/** The agent as a child process, running the production entry point, once its admin server answers. */
+export async function spawnAgent(opts: AgentProcessOptions) {
+  const agent = await launchAgent(opts);
   await eventually(
-    () => fetch(`${adminUrl}/health`).then((r) => r.ok, () => false),
-    (ok) => ok || child.exitCode !== null,
+    () => fetch(`${agent.adminUrl}/health`).then((r) => r.ok, () => false),
+    (ok) => ok || agent.child.exitCode !== null,
     20_000,
   );
-  if (child.exitCode !== null) throw new Error(`agent exited: ${output}`);
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  return { child, adminUrl, exited, output: () => output };
+  if (agent.child.exitCode !== null) throw new Error(`agent exited: ${agent.output()}`);
+  return agent;
 }

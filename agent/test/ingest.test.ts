@@ -1,4 +1,6 @@
 // The message handler on a real SQLite store, fed real Baileys WAMessage shapes.
+import { EventEmitter } from "node:events";
+import { SUBMISSION_TEXT_MAX } from "@wa-monitor/shared";
 import { proto, type WAMessage } from "baileys";
 import pino from "pino";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -6,7 +8,10 @@ import { monitoredGroups } from "../src/detect/projects.ts";
 import { createMetrics } from "../src/metrics.ts";
 import { openStore, type Db } from "../src/store/db.ts";
 import { outboxStore } from "../src/store/outbox.ts";
+import { fitSubmissionText } from "../src/store/submission-text.ts";
 import { createIngest } from "../src/whatsapp/ingest.ts";
+import type { MessageEventSource } from "../src/whatsapp/session.ts";
+import { wireMessageEvents } from "../src/whatsapp/wire.ts";
 import { LAWLEY, tempDir, testConfig } from "./helpers.ts";
 
 let db: Db;
@@ -26,6 +31,7 @@ function makeIngest(config = testConfig()) {
       lidAsked.push(lid);
       return lid === "555000111@lid" ? "27825550111@s.whatsapp.net" : null;
     },
+    historyDays: () => config.historyDays,
     onQueued: () => void queuedSignals++,
   });
 }
@@ -210,5 +216,49 @@ describe("ingest", () => {
   it("strips NUL characters from text and names", async () => {
     await makeIngest().handle("primary", [{ ...msg({ text: "DR12345678\u0000 ok" }), pushName: "Th\u0000abo" }], "notify");
     expect(outbox()).toMatchObject([{ text: "DR12345678 ok", sender_name: "Thabo" }]);
+  });
+
+  it("stores history older than historyDays without submitting it, and submits newer history", async () => {
+    const ingest = makeIngest(testConfig({ historyDays: 3 }));
+    // Through Baileys' own event, as pairing a number delivers it.
+    const ev = new EventEmitter();
+    const wiring = wireMessageEvents(ev as unknown as MessageEventSource, "primary", ingest, pino({ level: "silent" }), () => {});
+    const daysAgo = (d: number) => Math.floor((Date.now() - d * 86_400_000) / 1000);
+    ev.emit("messaging-history.set", {
+      messages: [
+        msg({ id: "H-OLD", text: "DR30000001", messageTimestamp: daysAgo(3.1) }),
+        msg({ id: "H-NEW", text: "DR30000002", messageTimestamp: daysAgo(2.9) }),
+      ],
+    });
+    await wiring.settled();
+    expect(messages().map((m: any) => m.message_id).sort()).toEqual(["H-NEW", "H-OLD"]);
+    expect(outbox().map((r: any) => r.drop_number)).toEqual(["DR30000002"]);
+  });
+
+  it("submits live and offline catch-up messages whatever their age", async () => {
+    const ingest = makeIngest(testConfig({ historyDays: 3 }));
+    const monthAgo = Math.floor((Date.now() - 30 * 86_400_000) / 1000);
+    await ingest.handle("primary", [msg({ id: "N-OLD", text: "DR30000003", messageTimestamp: monthAgo })], "notify");
+    await ingest.handle("primary", [msg({ id: "A-OLD", text: "DR30000004", messageTimestamp: monthAgo })], "append");
+    expect(outbox().map((r: any) => r.drop_number)).toEqual(["DR30000003", "DR30000004"]);
+  });
+
+  it("delivers the drop of a message over the contract's text limit, truncating what is kept and submitted", async () => {
+    const long = "x".repeat(SUBMISSION_TEXT_MAX + 5000) + " DR30000005";
+    const r = await makeIngest().handle("primary", [{ ...msg({ id: "LONG1" }), message: { extendedTextMessage: { text: long } } }], "notify");
+    expect(r).toEqual({ stored: 1, queued: 1 });
+    const [row] = outbox() as any[];
+    expect(row.drop_number).toBe("DR30000005");
+    expect(row.text).toBe(long.slice(0, SUBMISSION_TEXT_MAX));
+    expect((messages()[0] as any).text).toHaveLength(SUBMISSION_TEXT_MAX);
+  });
+
+  it("never cuts a character in half when truncating", () => {
+    const emoji = "\u{1F4F7}"; // two UTF-16 code units
+    const text = "a".repeat(SUBMISSION_TEXT_MAX - 1) + emoji + "tail";
+    const fitted = fitSubmissionText(text);
+    expect(fitted).toBe("a".repeat(SUBMISSION_TEXT_MAX - 1));
+    expect(fitSubmissionText("a".repeat(SUBMISSION_TEXT_MAX - 2) + emoji + "tail")).toBe("a".repeat(SUBMISSION_TEXT_MAX - 2) + emoji);
+    expect(fitSubmissionText("short " + emoji)).toBe("short " + emoji);
   });
 });

@@ -53,6 +53,10 @@ export const ProjectsUpsertResponse = z.object({ upserted: z.number().int() });
 
 export const BridgeName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, "bridge must be a short lower-case session name");
 
+/** Longest text a submission carries, in UTF-16 code units (JavaScript string length): longer messages are
+ * truncated by the agent, never refused. */
+export const SUBMISSION_TEXT_MAX = 65536;
+
 export const DropSubmission = z.object({
   messageId: Text(128).min(1),
   chatJid: GroupJid,
@@ -61,7 +65,7 @@ export const DropSubmission = z.object({
   senderJid: Text(128).min(1),
   senderPhone: z.string().regex(/^\+?[0-9]{5,20}$/).nullish(),
   senderName: Text(200).nullish(),
-  text: Text(65536),
+  text: Text(SUBMISSION_TEXT_MAX),
   sentAt: IsoTimestamp,
 });
 export type DropSubmission = z.infer<typeof DropSubmission>;

@@ -76,7 +76,8 @@ export function createAdminApp(agent: Agent) {
 <h1>wa-monitor agent <small>(${h.status})</small></h1>
 <table><thead><tr><th>Session</th><th>Role</th><th>State</th><th>Phone</th><th>Last event</th><th></th></tr></thead>
 <tbody>${rows}</tbody></table>
-<p>Outbox: ${h.outbox.pending} pending${h.outbox.oldestPendingAt ? raw(` (oldest ${h.outbox.oldestPendingAt})`) : ""}</p>
+<p>Outbox: ${h.outbox.pending} pending${h.outbox.oldestPendingAt ? raw(` (oldest ${h.outbox.oldestPendingAt})`) : ""}${
+  h.outbox.rejected ? html`, <strong class="failed">${h.outbox.rejected} rejected</strong> (see <code>agent requeue-rejected</code>)` : ""}</p>
 </body></html>`);
   });
 

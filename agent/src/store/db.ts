@@ -1,6 +1,6 @@
 // The agent's one SQLite file (WAL): monitored messages, the delivery outbox, WhatsApp auth state and the
 // LID↔phone map. Baileys' session state lives in its own tables, apart from the app's data.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 
@@ -95,6 +95,36 @@ const SCHEMA: string[] = [
   );
   CREATE INDEX feedback_unacked ON feedback_sent (sent_at) WHERE acked_at IS NULL;
   `,
+  /* sql */ `
+  -- Feedback sends, keyed by the edge's feedback id alone (keyed by edge URL too, a changed EDGE_URL lost them).
+  -- The intent is written before the send, with the WhatsApp message id the send will use, so a send interrupted
+  -- by a crash is repeated with the same id when the edge hands the message out again: WhatsApp takes it as the
+  -- same message, and the group sees it once.
+  CREATE TABLE feedback_sends (
+    id            TEXT PRIMARY KEY,   -- the edge's feedback id
+    chat_jid      TEXT NOT NULL,
+    drop_number   TEXT,               -- NULL for rows recorded before this table existed
+    session       TEXT NOT NULL,
+    fallback      INTEGER NOT NULL,
+    wa_message_id TEXT NOT NULL,
+    intended_at   INTEGER NOT NULL,
+    sent_at       INTEGER,            -- NULL: intent recorded, send not confirmed
+    acked_at      INTEGER,
+    ack_error     TEXT
+  );
+  -- Rows of the old table are all confirmed sends; for an id recorded under several edge URLs, the latest wins.
+  INSERT OR IGNORE INTO feedback_sends (id, chat_jid, session, fallback, wa_message_id, intended_at, sent_at, acked_at, ack_error)
+    SELECT id, chat_jid, session, fallback, wa_message_id, sent_at, sent_at, acked_at, ack_error
+    FROM feedback_sent ORDER BY sent_at DESC;
+  DROP TABLE feedback_sent;
+  CREATE INDEX feedback_sends_unacked ON feedback_sends (sent_at) WHERE sent_at IS NOT NULL AND acked_at IS NULL;
+
+  -- Rows the edge or the contract refused, counted in /health and /metrics until someone requeues them.
+  CREATE INDEX outbox_rejected ON outbox (id) WHERE result = 'rejected';
+
+  -- The simulator, like WhatsApp, posts a message id only once per chat.
+  CREATE INDEX sim_sent_by_message ON sim_sent (chat_jid, wa_message_id);
+  `,
 ];
 
 export function openStore(dataDir: string, file = "agent.sqlite"): Db {
@@ -106,6 +136,16 @@ export function openStore(dataDir: string, file = "agent.sqlite"): Db {
   db.pragma("busy_timeout = 5000");
   db.pragma("foreign_keys = ON");
   migrateStore(db);
+  return db;
+}
+
+/** An existing store, for one-off commands while the agent may be running: no migration, and up to 5 s of waiting
+ * for the agent's writes (WAL lets readers and one writer work side by side). */
+export function openExistingStore(dataDir: string, file = "agent.sqlite"): Db {
+  const target = path.join(dataDir, file);
+  if (!existsSync(target)) throw new Error(`no agent store at ${path.resolve(target)} (is DATA_DIR right?)`);
+  const db = new Database(target, { fileMustExist: true });
+  db.pragma("busy_timeout = 5000");
   return db;
 }
 

@@ -20,6 +20,7 @@ export function outboxStore(db: Db) {
   const stats = db.prepare<[], { pending: number; oldest: number | null }>(
     "SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox WHERE delivered_at IS NULL",
   );
+  const rejected = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM outbox WHERE result = 'rejected'");
 
   return {
     /** Undelivered rows that are due, oldest first. */
@@ -55,9 +56,20 @@ export function outboxStore(db: Db) {
     }),
     stats() {
       const s = stats.get()!;
-      return { pending: s.pending, oldestPendingAt: s.oldest === null ? null : new Date(s.oldest).toISOString() };
+      return {
+        pending: s.pending,
+        oldestPendingAt: s.oldest === null ? null : new Date(s.oldest).toISOString(),
+        rejected: rejected.get()!.n,
+      };
     },
   };
+}
+
+/** Puts every rejected row back in the outbox as new: pending, due now, attempts reset. Returns how many. */
+export function requeueRejected(db: Db): number {
+  return db
+    .prepare("UPDATE outbox SET delivered_at = NULL, result = NULL, attempts = 0, next_attempt_at = 0 WHERE result = 'rejected'")
+    .run().changes;
 }
 
 export type OutboxStore = ReturnType<typeof outboxStore>;

@@ -12,7 +12,10 @@ export function pruneStore(db: Db, olderThanMs: number, now = Date.now()) {
     const outbox = db
       .prepare("DELETE FROM outbox WHERE delivered_at IS NOT NULL AND result IS NOT 'rejected' AND delivered_at < ?")
       .run(cutoff).changes;
-    const feedback = db.prepare("DELETE FROM feedback_sent WHERE acked_at IS NOT NULL AND acked_at < ?").run(cutoff).changes;
+    // An intent never confirmed that old will not be handed out again either.
+    const feedback = db
+      .prepare("DELETE FROM feedback_sends WHERE acked_at < ? OR (sent_at IS NULL AND intended_at < ?)")
+      .run(cutoff, cutoff).changes;
     const sim = db.prepare("DELETE FROM sim_sent WHERE sent_at < ?").run(cutoff).changes;
     return { messages, outbox, feedback, sim };
   })();

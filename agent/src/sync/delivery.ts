@@ -160,7 +160,9 @@ export function startDelivery(opts: DeliveryOptions) {
         log.error({ err }, "delivery loop error");
         outcome = "failed";
       }
-      metrics.outboxPending.set(outbox.stats().pending);
+      const stats = outbox.stats();
+      metrics.outboxPending.set(stats.pending);
+      metrics.outboxRejected.set(stats.rejected);
       if (stopped) break;
       if (outcome === "failed") {
         const delay = backoffDelay(failures++, opts.backoff.initialMs, opts.backoff.maxMs);

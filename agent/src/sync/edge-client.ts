@@ -33,20 +33,56 @@ export interface EdgeClient {
   ackFeedback(id: string, ack: AckRequest): Promise<void>;
 }
 
-export function edgeClient(baseUrl: string, token: string, timeoutMs = 15_000): EdgeClient {
+export interface EdgeClientOptions {
+  /** Per request, reading the answer included. */
+  timeoutMs?: number;
+  /** Aborts every request in flight and refuses new ones: the agent's shutdown deadline. */
+  signal?: AbortSignal;
+}
+
+/**
+ * One request's signal: aborted by its own timeout or by the agent's shutdown, whichever comes first. A plain
+ * controller with a timer and a listener that are both removed when the request is over, so nothing is left on
+ * the long-lived shutdown signal and nothing depends on when the garbage collector runs.
+ */
+function requestSignal(timeoutMs: number, shutdown: AbortSignal | undefined) {
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  const onShutdown = () => ctrl.abort(new Error("edge request abandoned: the agent is shutting down"));
+  if (shutdown?.aborted) onShutdown();
+  else shutdown?.addEventListener("abort", onShutdown, { once: true });
+  return {
+    signal: ctrl.signal,
+    done() {
+      clearTimeout(timer);
+      shutdown?.removeEventListener("abort", onShutdown);
+    },
+  };
+}
+
+export function edgeClient(baseUrl: string, token: string, opts: EdgeClientOptions = {}): EdgeClient {
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+
   async function call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const request = requestSignal(timeoutMs, opts.signal);
     let res: Response;
+    let text: string;
     try {
       res = await fetch(new URL(path, baseUrl), {
         method,
         headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
         body: body === undefined ? null : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: request.signal,
       });
+      // The body can hang as well as the headers; the same signal covers it.
+      text = await res.text();
     } catch (err) {
-      throw new EdgeError(0, undefined, `edge unreachable: ${(err as Error).message}`);
+      throw opts.signal?.aborted
+        ? new EdgeError(0, undefined, "edge request abandoned: the agent is shutting down")
+        : new EdgeError(0, undefined, `edge unreachable: ${(err as Error).message}`);
+    } finally {
+      request.done();
     }
-    const text = await res.text();
     let json: unknown;
     try {
       json = JSON.parse(text);

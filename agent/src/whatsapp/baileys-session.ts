@@ -299,12 +299,12 @@ export function createBaileysSession(config: SessionConfig, deps: BaileysSession
       clearTimeout(timer);
       await wiring.settled();
     },
-    async send(chatJid, text, mentions = []) {
+    async send(chatJid, text, mentions = [], options = {}) {
       const s = sock;
       if (!s || state !== "open") throw new Error(`session ${config.name} is not open (${state})`);
       let sent;
       try {
-        sent = await s.sendMessage(chatJid, { text, mentions });
+        sent = await s.sendMessage(chatJid, { text, mentions }, options.messageId ? { messageId: options.messageId } : {});
       } catch (err) {
         // Perhaps encrypted for an old member list: the retry must not use it.
         if (isJidGroup(chatJid)) {

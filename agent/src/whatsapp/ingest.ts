@@ -1,6 +1,8 @@
 // The one handler for incoming WhatsApp messages, live or simulated: Baileys' `messages.upsert` (notify and
 // append) and history sync land here. Monitored-group messages are stored; drops in messages from anyone but
-// our own sessions are queued for the edge in the same transaction.
+// our own sessions are queued for the edge in the same transaction — except history-sync messages older than the
+// cutoff, which are only stored. Live and offline catch-up messages are queued whatever their age: after a long
+// outage they are drops nobody has seen yet.
 import type { WAMessage } from "baileys";
 import type { Logger } from "pino";
 import type { MonitoredGroup } from "../detect/projects.ts";
@@ -8,6 +10,7 @@ import { extractMessage, isUndecryptedPlaceholder, jidUser, phoneFromJid } from 
 import type { Metrics } from "../metrics.ts";
 import { lidStore, messageWriter, type OutboxItem, type StoredMessage } from "../store/messages.ts";
 import type { Db } from "../store/db.ts";
+import { fitSubmissionText } from "../store/submission-text.ts";
 
 export type UpsertKind = "notify" | "append" | "history";
 
@@ -22,6 +25,8 @@ export interface IngestDeps {
   captures: (session: string) => boolean;
   /** Asks Baileys for a LID's phone number when our own table does not know it. */
   resolveLid?: (session: string, lid: string) => Promise<string | null>;
+  /** History-sync messages sent more than this many days ago are stored but not queued (config historyDays). */
+  historyDays?: () => number;
   onQueued: () => void;
 }
 
@@ -54,6 +59,9 @@ export function createIngest(deps: IngestDeps) {
     const groups = deps.groups();
     const own = deps.ownUsers();
     const captures = deps.captures(session);
+    const historyDays = kind === "history" ? deps.historyDays?.() : undefined;
+    const historyCutoff = historyDays === undefined ? -Infinity : Date.now() - historyDays * 86_400_000;
+    let tooOld = 0;
     const batch: { message: StoredMessage; drops: OutboxItem[] }[] = [];
     for (const raw of messages) {
       if (isUndecryptedPlaceholder(raw)) continue;
@@ -66,6 +74,7 @@ export function createIngest(deps: IngestDeps) {
       // Our own sessions' messages (feedback names drop numbers!) are stored but never submitted.
       const isOwn = m.fromMe || (senderUser !== null && own.has(senderUser)) || (altUser !== null && own.has(altUser));
       const phone = await senderPhone(session, m.senderJid, m.senderAltJid);
+      const text = m.text === null ? null : fitSubmissionText(m.text);
       const message: StoredMessage = {
         session,
         chatJid: m.chatJid,
@@ -75,14 +84,15 @@ export function createIngest(deps: IngestDeps) {
         senderName: m.senderName,
         fromMe: m.fromMe,
         own: isOwn,
-        text: m.text,
+        text,
         editOf: m.editOf,
         sentAtMs: m.sentAtMs,
         upsertType: kind,
         raw,
       };
       const drops: OutboxItem[] = [];
-      if (captures && !isOwn && m.text) {
+      const old = m.sentAtMs < historyCutoff;
+      if (captures && !isOwn && m.text && text && !old) {
         for (const dropNumber of group.detector.detect(m.text)) {
           drops.push({
             chatJid: m.chatJid,
@@ -93,13 +103,15 @@ export function createIngest(deps: IngestDeps) {
             senderJid: m.senderJid ?? m.senderAltJid ?? "unknown",
             senderPhone: phone,
             senderName: m.senderName,
-            text: m.text,
+            text,
             sentAt: new Date(m.sentAtMs).toISOString(),
           });
         }
       }
+      if (old) tooOld++;
       batch.push({ message, drops });
     }
+    if (tooOld) deps.log.info({ session, messages: tooOld }, "history older than the cutoff stored, not submitted");
     if (!batch.length) return { stored: 0, queued: 0 };
     const result = write(batch);
     deps.metrics.messagesStored.inc({ session }, result.stored);

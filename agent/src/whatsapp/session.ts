@@ -18,6 +18,12 @@ export interface SentMessage {
   waMessageId: string;
 }
 
+export interface SendOptions {
+  /** The WhatsApp message id to send under. WhatsApp takes a second send with the same id in the same chat as the
+   * same message, which makes a repeated send after a crash harmless. Default: a fresh id. */
+  messageId?: string;
+}
+
 export interface WaSession {
   readonly config: SessionConfig;
   status(): SessionStatus;
@@ -26,7 +32,7 @@ export interface WaSession {
   start(): Promise<void>;
   /** Resolves once everything the session received is stored, so the store can close next. */
   stop(): Promise<void>;
-  send(chatJid: string, text: string, mentions?: string[]): Promise<SentMessage>;
+  send(chatJid: string, text: string, mentions?: string[], options?: SendOptions): Promise<SentMessage>;
   resolveLid?(lid: string): Promise<string | null>;
 }
 

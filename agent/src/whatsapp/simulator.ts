@@ -62,16 +62,23 @@ export function buildWaMessage(m: SimulatedMessage, ownJid: string): WAMessage {
   };
 }
 
-export function createSimulatorBus(db: Db) {
+export function createSimulatorBus(db: Db, opts: { sendDelayMs?: number } = {}) {
   const sessions = new Map<string, SimulatedSession>();
   const record = db.prepare(
     "INSERT INTO sim_sent (session, chat_jid, text, mentions, wa_message_id, sent_at) VALUES (?, ?, ?, ?, ?, ?)",
+  );
+  const posted = db.prepare<[string, string, string], { n: number }>(
+    "SELECT count(*) AS n FROM sim_sent WHERE session = ? AND chat_jid = ? AND wa_message_id = ?",
   );
   const list = db.prepare<[number], { id: number; session: string; chat_jid: string; text: string; mentions: string; wa_message_id: string; sent_at: number }>(
     "SELECT * FROM sim_sent WHERE id > ? ORDER BY id",
   );
   return {
     sessions,
+    /** A test's stand-in for a slow network: how long a send takes after WhatsApp has the message. */
+    sendDelayMs: opts.sendDelayMs ?? 0,
+    /** Whether this session already posted a message with this id to this chat (WhatsApp would not post it again). */
+    posted: (session: string, chatJid: string, id: string) => posted.get(session, chatJid, id)!.n > 0,
     record(session: string, chatJid: string, text: string, mentions: string[], id: string) {
       record.run(session, chatJid, text, JSON.stringify(mentions), id, Date.now());
     },
@@ -140,14 +147,18 @@ export function createSimulatedSession(
       await wiring.settled();
       return built;
     },
-    async send(chatJid, text, mentions = []) {
+    async send(chatJid, text, mentions = [], options = {}) {
       if (state !== "open") throw new Error(`simulated session ${config.name} is ${state}`);
-      const id = newMessageId();
-      deps.bus.record(config.name, chatJid, text, mentions, id);
-      // Every simulated number in the group sees it, the sender as fromMe.
-      for (const s of deps.bus.sessions.values()) {
-        await s.inject([{ chatJid, senderJid: ownJid, text, id, senderName: `wa-monitor (${config.name})` }]);
+      const id = options.messageId ?? newMessageId();
+      // Like WhatsApp: the same id from the same number in the same chat is the same message, posted once.
+      if (!deps.bus.posted(config.name, chatJid, id)) {
+        deps.bus.record(config.name, chatJid, text, mentions, id);
+        // Every simulated number in the group sees it, the sender as fromMe.
+        for (const s of deps.bus.sessions.values()) {
+          await s.inject([{ chatJid, senderJid: ownJid, text, id, senderName: `wa-monitor (${config.name})` }]);
+        }
       }
+      if (deps.bus.sendDelayMs) await new Promise((r) => setTimeout(r, deps.bus.sendDelayMs));
       return { waMessageId: id };
     },
   };
