@@ -49,6 +49,10 @@ export const Config = z.object({
   /** The rate-limit bucket: the agent's sending number. A fallback session sends within the same budget. */
   FEEDBACK_SENDER: z.string().min(1).default("sender"),
   BRIDGE_STALE_SECONDS: z.coerce.number().int().min(10).default(120),
+}).refine((c) => c.AGENT_TOKEN !== c.DASHBOARD_TOKEN, {
+  // One token for both would let any agent host read and review everything on the dashboard.
+  path: ["AGENT_TOKEN"],
+  message: "must differ from DASHBOARD_TOKEN",
 });
 export type Config = z.infer<typeof Config>;
 

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { sqlClient } from "../../tools/test/db.ts";
 import { AGENT_TOKEN, DASHBOARD_TOKEN, edgeHarness, LAWLEY, PROJECTS, submission, type Edge } from "./harness.ts";
 
@@ -49,6 +49,25 @@ describe("health", () => {
     const r = await bad.call("GET", "/health");
     expectError(r, 500, "misconfigured");
     expect(JSON.stringify(r.body)).not.toContain("short");
+  });
+
+  it("refuses an AGENT_TOKEN equal to the DASHBOARD_TOKEN, naming both fields and neither value", async () => {
+    const same = "the-same-token-for-both-0123";
+    const bad = await edgeHarness({ AGENT_TOKEN: same, DASHBOARD_TOKEN: same });
+    const logged: string[] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((line: unknown) => void logged.push(String(line)));
+    try {
+      for (const [path, token] of [["/health", null], ["/v1/drops", same], ["/v1/agent/outbox", same]] as const) {
+        const r = await bad.call("GET", path, { token });
+        expectError(r, 500, "misconfigured");
+        expect(JSON.stringify(r.body)).not.toContain(same);
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    expect(logged.length).toBeGreaterThan(0);
+    expect(logged[0]).toMatch(/AGENT_TOKEN.*DASHBOARD_TOKEN/);
+    expect(logged.join("\n")).not.toContain(same);
   });
 });
 
