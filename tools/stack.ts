@@ -106,7 +106,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         // Worker vars from wrangler.toml can be overridden from the environment for local runs.
         ...Object.fromEntries(
           Object.entries(process.env).filter(
-            (e): e is [string, string] => /^(TIMEZONE|FEED_MAX_LIMIT|FEEDBACK_[A-Z_]+|BRIDGE_STALE_SECONDS)$/.test(e[0]) && !!e[1],
+            (e): e is [string, string] => /^(TIMEZONE|FEED_MAX_LIMIT|FEEDBACK_[A-Z_]+|BRIDGE_STALE_SECONDS|HEALTH_PROBE_SECONDS)$/.test(e[0]) && !!e[1],
           ),
         ),
       },
