@@ -5,6 +5,7 @@ import path from "node:path";
 import PinoPretty from "pino-pretty";
 import { ROOT } from "./edge-dev.ts";
 import { pipeLines, type Log } from "./log.ts";
+import { exitedChild, guard, stopInSteps, type Target } from "./processes.ts";
 
 export interface AgentProcess {
   adminUrl: string;
@@ -18,7 +19,12 @@ export async function startAgentProcess(opts: { env: Record<string, string>; adm
     cwd: ROOT,
     env: { ...process.env, ...opts.env, ADMIN_PORT: String(opts.adminPort) },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group: a terminal's Ctrl-C must not reach it before the launcher decides to stop it.
+    detached: true,
   });
+  // The agent exits within 10 s of SIGTERM by itself; the rest is a safety net.
+  const target: Target = { pid: child.pid!, group: true, steps: [["SIGTERM", 15_000], ["SIGKILL", 0]] };
+  const release = guard(target);
   const show = (line: string) => {
     if (line.startsWith("{")) {
       try {
@@ -32,8 +38,13 @@ export async function startAgentProcess(opts: { env: Record<string, string>; adm
   pipeLines(child.stdout, show);
   pipeLines(child.stderr, show);
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  void exited.then(release);
   const adminUrl = `http://127.0.0.1:${opts.adminPort}`;
   const deadline = Date.now() + 30_000;
+  const stop = async () => {
+    await stopInSteps(target, exitedChild(child));
+    await exited;
+  };
   for (;;) {
     if (child.exitCode !== null) throw new Error(`agent exited with code ${child.exitCode}`);
     try {
@@ -41,17 +52,12 @@ export async function startAgentProcess(opts: { env: Record<string, string>; adm
       await res.body?.cancel();
       break;
     } catch {
-      if (Date.now() > deadline) throw new Error("agent did not answer on its admin port in 30 s");
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error("agent did not answer on its admin port in 30 s");
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  return {
-    adminUrl,
-    exited,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
+  return { adminUrl, exited, stop };
 }

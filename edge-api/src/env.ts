@@ -18,6 +18,7 @@ export interface Env {
   FEEDBACK_MAX_ATTEMPTS?: string;
   FEEDBACK_SENDER?: string;
   BRIDGE_STALE_SECONDS?: string;
+  HEALTH_PROBE_SECONDS?: string;
 }
 
 const timeZone = z.string().refine((tz) => {
@@ -49,6 +50,12 @@ export const Config = z.object({
   /** The rate-limit bucket: the agent's sending number. A fallback session sends within the same budget. */
   FEEDBACK_SENDER: z.string().min(1).default("sender"),
   BRIDGE_STALE_SECONDS: z.coerce.number().int().min(10).default(120),
+  /** GET /health probes the database at most this often per isolate; hits in between reuse the answer. */
+  HEALTH_PROBE_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
+}).refine((c) => c.AGENT_TOKEN !== c.DASHBOARD_TOKEN, {
+  // One token for both would let any agent host read and review everything on the dashboard.
+  path: ["AGENT_TOKEN"],
+  message: "must differ from DASHBOARD_TOKEN",
 });
 export type Config = z.infer<typeof Config>;
 

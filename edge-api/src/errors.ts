@@ -15,3 +15,8 @@ export class ApiError extends Error {
 }
 
 export { errorBody } from "@wa-monitor/shared";
+
+/** One JSON line for the Worker's logs: what went wrong in detail, where clients only get a code. */
+export function logError(msg: string, fields: Record<string, unknown> = {}): void {
+  console.error(JSON.stringify({ level: "error", msg, ...fields }));
+}

@@ -1,5 +1,7 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import { sqlClient } from "../../tools/test/db.ts";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { inject } from "vitest";
+import { startNeonProxy, type NeonProxy } from "../../tools/neon-proxy.ts";
+import { query, sqlClient } from "../../tools/test/db.ts";
 import { AGENT_TOKEN, DASHBOARD_TOKEN, edgeHarness, LAWLEY, PROJECTS, submission, type Edge } from "./harness.ts";
 
 let edge: Edge;
@@ -28,6 +30,26 @@ function expectError(r: { status: number; body: any }, status: number, code: str
   expect(JSON.stringify(r.body)).not.toMatch(/at .*\.ts:\d+/); // no stack traces
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A Neon proxy of this test's own, so the Postgres connections the Worker opens can be counted. */
+function ownProxy(port?: number): Promise<NeonProxy> {
+  const { host, port: pgPort } = inject("pg");
+  return startNeonProxy({ target: { host, port: pgPort }, ...(port ? { port } : {}) });
+}
+
+/** Runs fn with the Worker's console.error lines captured instead of printed; returns the lines. */
+async function capturingErrors(fn: () => Promise<unknown>): Promise<string[]> {
+  const logged: string[] = [];
+  const spy = vi.spyOn(console, "error").mockImplementation((line: unknown) => void logged.push(String(line)));
+  try {
+    await fn();
+    return logged;
+  } finally {
+    spy.mockRestore();
+  }
+}
+
 describe("health", () => {
   it("reports the database", async () => {
     const r = await edge.call("GET", "/health");
@@ -35,13 +57,56 @@ describe("health", () => {
     expect(r.body).toEqual({ status: "ok", db: "ok" });
   });
 
-  it("says degraded with 503 when Postgres cannot be reached", async () => {
+  it("says degraded with 503 when Postgres cannot be reached, and never echoes the driver's words", async () => {
     const broken = await edgeHarness({ DATABASE_URL: "postgres://postgres:x@127.0.0.1:1/none" });
-    const r = await broken.call("GET", "/health");
-    expect(r.status).toBe(503);
-    expect(r.body).toEqual({ status: "degraded", db: "unavailable" });
-    const ingest = await broken.agent("POST", "/v1/agent/drops", { submissions: [submission()] });
-    expectError(ingest, 503, "db_unavailable");
+    const logged = await capturingErrors(async () => {
+      const r = await broken.call("GET", "/health");
+      expect(r.status).toBe(503);
+      expect(r.body).toEqual({ status: "degraded", db: "unavailable" });
+      const ingest = await broken.agent("POST", "/v1/agent/drops", { submissions: [submission()] });
+      expectError(ingest, 503, "db_unavailable");
+      expect(ingest.body).toEqual({ error: { code: "db_unavailable", message: "the database is unavailable; retry later" } });
+    });
+    // What the client was spared is in the Worker's log.
+    expect(logged.some((l) => JSON.parse(l).msg === "database unavailable" && JSON.parse(l).error)).toBe(true);
+  });
+
+  it("probes the database once for many concurrent hits, and not again within the interval", async () => {
+    const proxy = await ownProxy();
+    try {
+      const own = await edgeHarness({ NEON_LOCAL_PROXY: proxy.address });
+      const replies = await Promise.all(Array.from({ length: 20 }, () => own.call("GET", "/health")));
+      expect(replies.map((r) => [r.status, r.body])).toEqual(Array(20).fill([200, { status: "ok", db: "ok" }]));
+      expect(proxy.connections()).toBe(1);
+      for (let i = 0; i < 10; i++) expect((await own.call("GET", "/health")).status).toBe(200);
+      expect(proxy.connections()).toBe(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("answers from the last probe until the interval passes: down gives 503, back up gives 200", async () => {
+    let proxy = await ownProxy();
+    const port = proxy.port;
+    try {
+      const own = await edgeHarness({ NEON_LOCAL_PROXY: proxy.address, HEALTH_PROBE_SECONDS: "1" });
+      expect((await own.call("GET", "/health")).status).toBe(200);
+      await proxy.close(); // the database is now unreachable
+      expect((await own.call("GET", "/health")).status).toBe(200); // within the interval: the last answer
+      await sleep(1100);
+      await capturingErrors(async () => {
+        const down = await own.call("GET", "/health");
+        expect(down.status).toBe(503);
+        expect(down.body).toEqual({ status: "degraded", db: "unavailable" });
+      });
+      proxy = await ownProxy(port); // back
+      expect((await own.call("GET", "/health")).status).toBe(503); // the last probe failed
+      await sleep(1100);
+      expect((await own.call("GET", "/health")).body).toEqual({ status: "ok", db: "ok" });
+      expect(proxy.connections()).toBe(1);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("refuses to run on a misconfigured Worker without leaking secrets", async () => {
@@ -49,6 +114,37 @@ describe("health", () => {
     const r = await bad.call("GET", "/health");
     expectError(r, 500, "misconfigured");
     expect(JSON.stringify(r.body)).not.toContain("short");
+  });
+
+  it("refuses an AGENT_TOKEN equal to the DASHBOARD_TOKEN, naming both fields and neither value", async () => {
+    const same = "the-same-token-for-both-0123";
+    const bad = await edgeHarness({ AGENT_TOKEN: same, DASHBOARD_TOKEN: same });
+    const logged = await capturingErrors(async () => {
+      for (const [path, token] of [["/health", null], ["/v1/drops", same], ["/v1/agent/outbox", same]] as const) {
+        const r = await bad.call("GET", path, { token });
+        expectError(r, 500, "misconfigured");
+        expect(JSON.stringify(r.body)).not.toContain(same);
+      }
+    });
+    expect(logged.length).toBeGreaterThan(0);
+    expect(logged[0]).toMatch(/AGENT_TOKEN.*DASHBOARD_TOKEN/);
+    expect(logged.join("\n")).not.toContain(same);
+  });
+});
+
+describe("conflicts", () => {
+  it("answers 409 without naming the constraint, and logs it", async () => {
+    const own = await edgeHarness();
+    await query(own.databaseUrl, "CREATE UNIQUE INDEX projects_secret_description_key ON projects (description)");
+    const twins = PROJECTS.slice(0, 2).map((p) => ({ ...p, description: "same" }));
+    const logged = await capturingErrors(async () => {
+      const r = await own.agent("PUT", "/v1/agent/projects", { projects: twins });
+      expectError(r, 409, "conflict");
+      expect(r.body).toEqual({ error: { code: "conflict", message: "conflicts with existing data" } });
+    });
+    expect(logged.map((l) => JSON.parse(l))).toContainEqual(
+      expect.objectContaining({ msg: "conflict", constraint: "projects_secret_description_key" }),
+    );
   });
 });
 

@@ -1,6 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { FeedResponse, DropDetail, DailyStats } from "@wa-monitor/shared";
 import { sqlClient } from "../../tools/test/db.ts";
+import { openDb } from "../src/db/client.ts";
+import { reviewDrop } from "../src/db/reviews.ts";
+import { loadConfig } from "../src/env.ts";
 import { edgeHarness, PROJECTS, submission, type Edge } from "./harness.ts";
 
 let edge: Edge;
@@ -92,16 +95,20 @@ describe("GET /v1/drops/:dropNumber", () => {
   });
 });
 
+/** A QA review made at `at`: the review path with a driven clock. */
+async function reviewAt(on: Edge, dropNumber: string, status: "complete" | "incomplete", at: string) {
+  const db = openDb(loadConfig(on.env));
+  try {
+    await reviewDrop(db, dropNumber, { status, reviewer: "QA", steps: {} }, new Date(at));
+  } finally {
+    await db.end();
+  }
+}
+
 describe("GET /v1/stats/daily", () => {
   it("counts per local day and project", async () => {
-    const c = await sqlClient(edge.databaseUrl);
-    await c.query(
-      "UPDATE drops SET status = 'complete', reviewed_at = '2026-11-24T12:00:00Z' WHERE drop_number = 'DR00000104'",
-    );
-    await c.query(
-      "UPDATE drops SET status = 'incomplete', reviewed_at = '2026-11-24T12:00:00Z' WHERE drop_number = 'DR00000105'",
-    );
-    await c.end();
+    await reviewAt(edge, "DR00000104", "complete", "2026-11-24T12:00:00Z");
+    await reviewAt(edge, "DR00000105", "incomplete", "2026-11-24T12:00:00Z");
     const r = await edge.dash("GET", "/v1/stats/daily?from=2026-11-23&to=2026-11-24");
     expect(r.status).toBe(200);
     expect(DailyStats.parse(r.body).days).toEqual([
@@ -109,5 +116,34 @@ describe("GET /v1/stats/daily", () => {
       { date: "2026-11-24", project: lawley.name, new: 3, resubmitted: 1, complete: 1, incomplete: 1 },
       { date: "2026-11-24", project: velo.name, new: 1, resubmitted: 0, complete: 0, incomplete: 0 },
     ]);
+  });
+
+  it("never changes a past day: reviews count on the day they were made, the last of a drop's day decides", async () => {
+    const own = await edgeHarness();
+    await own.agent("PUT", "/v1/agent/projects", { projects: PROJECTS });
+    const post = (dropNumber: string, messageId: string, sentAt: string) =>
+      own.agent("POST", "/v1/agent/drops", { submissions: [submission({ dropNumber, messageId, sentAt })] });
+    const days = async () => (await own.dash("GET", "/v1/stats/daily?from=2026-11-23&to=2026-11-24")).body.days;
+    const row = (date: string, counts: Partial<Record<"new" | "resubmitted" | "complete" | "incomplete", number>>) => ({
+      date,
+      project: lawley.name,
+      ...{ new: 0, resubmitted: 0, complete: 0, incomplete: 0, ...counts },
+    });
+
+    // Yesterday (the 23rd, local): posted and reviewed complete.
+    await post("DR90000001", "a1", "2026-11-23T07:00:00.000Z");
+    await reviewAt(own, "DR90000001", "complete", "2026-11-23T12:00:00Z");
+    const yesterday = row("2026-11-23", { new: 1, complete: 1 });
+    expect(await days()).toEqual([yesterday]);
+    // Today: the installer posts it again and QA finds it incomplete. Yesterday stays as it was.
+    await post("DR90000001", "a2", "2026-11-24T07:00:00.000Z");
+    await reviewAt(own, "DR90000001", "incomplete", "2026-11-24T09:00:00Z");
+    expect(await days()).toEqual([yesterday, row("2026-11-24", { resubmitted: 1, incomplete: 1 })]);
+
+    // Two reviews of one drop on one local day count once, as the last: 23:30Z on the 23rd is 01:30 on the 24th.
+    await post("DR90000002", "b1", "2026-11-23T22:15:00.000Z"); // 00:15 on the 24th, local
+    await reviewAt(own, "DR90000002", "incomplete", "2026-11-23T23:30:00Z");
+    await reviewAt(own, "DR90000002", "complete", "2026-11-24T15:00:00Z");
+    expect(await days()).toEqual([yesterday, row("2026-11-24", { new: 1, resubmitted: 1, complete: 1, incomplete: 1 })]);
   });
 });

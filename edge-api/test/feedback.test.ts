@@ -269,6 +269,54 @@ describe("agent outbox", () => {
   });
 });
 
+describe("a sent ack after a resubmission cancelled the message", () => {
+  it("records the send and sets the drop's feedbackSentAt", async () => {
+    await setup();
+    const [drop] = await newDrops(1);
+    const fid = (await review(drop!, { status: "incomplete" })).body.feedbackId;
+    expect((await edge.agent("GET", "/v1/agent/outbox")).body.messages.map((m: any) => m.id)).toEqual([fid]);
+    // While the agent holds the claim, the installer posts the drop again: the message is cancelled...
+    const again = submission({ dropNumber: drop, messageId: "again", sentAt: "2026-11-24T09:00:00.000Z" });
+    expect((await edge.agent("POST", "/v1/agent/drops", { submissions: [again] })).body.results[0].status).toBe("resubmission");
+    expect(await sql("SELECT status FROM feedback")).toEqual([{ status: "cancelled" }]);
+    // ...but the agent had already posted it. The ack says so, and the drop shows it.
+    const ack = await edge.agent("POST", `/v1/agent/outbox/${fid}/ack`, { status: "sent", waMessageId: "3EB0LATE", session: "sender" });
+    expect(ack.body).toEqual({ id: fid, status: "sent" });
+    const detail = (await edge.dash("GET", `/v1/drops/${drop}`)).body;
+    expect(detail.feedback).toMatchObject([{ id: fid, status: "sent", sentAt: expect.any(String) }]);
+    expect(detail.feedbackSentAt).toBe(detail.feedback[0].sentAt);
+    expect(detail.status).toBe("resubmitted");
+  });
+
+  it("whatever the interleaving with the resubmission, a send acked after the cancel is on the drop", async () => {
+    await setup();
+    const drops = await newDrops(20, "DR7");
+    await sql(
+      `INSERT INTO feedback (drop_number, group_jid, text, due_at, status, attempts, claimed_until)
+       SELECT drop_number, $1, 'QA: ' || drop_number, now(), 'claimed', 1, now() + interval '2 minutes' FROM drops`,
+      [PROJECTS[0]!.groupJid],
+    );
+    // Remember, per message, whether it was cancelled before its send was recorded.
+    await sql(`ALTER TABLE feedback ADD COLUMN was_cancelled boolean NOT NULL DEFAULT false`);
+    await sql(`CREATE FUNCTION note_cancel() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN NEW.was_cancelled := OLD.was_cancelled OR NEW.status = 'cancelled'; RETURN NEW; END $$`);
+    await sql(`CREATE TRIGGER note_cancel BEFORE UPDATE ON feedback FOR EACH ROW EXECUTE FUNCTION note_cancel()`);
+    const ids = await sql<{ id: string; drop_number: string }>("SELECT id::text AS id, drop_number FROM feedback");
+    await Promise.all([
+      ...ids.map((f) => edge.agent("POST", `/v1/agent/outbox/${f.id}/ack`, { status: "sent", waMessageId: `WA-${f.id}` })),
+      ...drops.map((d, i) => edge.agent("POST", "/v1/agent/drops", { submissions: [submission({ dropNumber: d, messageId: `again-${i}` })] })),
+    ]);
+    const rows = await sql(
+      `SELECT f.status, f.was_cancelled, d.feedback_sent_at IS NOT NULL AS on_drop
+       FROM feedback f JOIN drops d USING (drop_number)`,
+    );
+    expect(rows.every((r) => r.status === "sent")).toBe(true);
+    // Cancelled first, then sent: the send is on the drop. (Sent first, the resubmission after it clears it.)
+    for (const r of rows.filter((r) => r.was_cancelled)) expect(r.on_drop).toBe(true);
+    for (const r of rows.filter((r) => !r.was_cancelled)) expect(r.on_drop).toBe(false);
+  });
+});
+
 describe("concurrency", () => {
   it("4 cron runs and 4 agent polls in parallel never exceed the limits", async () => {
     await setup();

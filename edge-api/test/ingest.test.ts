@@ -135,7 +135,7 @@ describe("POST /v1/agent/drops", () => {
       );
       const results = await ingestSubmissions(counting, batch, cfg.TIMEZONE);
       expect(results.filter((r) => r.status === "new")).toHaveLength(249); // DR70000000 existed already
-      expect(count).toBeLessThanOrEqual(3); // ingest, flag resubmissions, cancel their unsent feedback
+      expect(count).toBeLessThanOrEqual(2); // ingest; flag resubmissions with their drops' comments and feedback
       expect(one).toBeLessThanOrEqual(count);
     } finally {
       await db.end();
@@ -154,5 +154,94 @@ describe("POST /v1/agent/drops", () => {
     ]);
     const [d] = await dbRows("SELECT p.group_jid FROM drops d JOIN projects p ON p.id = d.project_id");
     expect(d.group_jid).toBe(LAWLEY);
+  });
+});
+
+describe("resubmissions go by WhatsApp time (sentAt), not by arrival", () => {
+  // 20:00 UTC on the 23rd is 22:00 in Johannesburg, still the 23rd; 10:30 UTC on the 24th is 12:30 there.
+  const EARLIER = "2026-11-23T20:00:00.000Z";
+  const LATER = "2026-11-24T10:30:00.000Z";
+  const DROP = "DR80000001";
+
+  const detail = async () => (await edge.dash("GET", `/v1/drops/${DROP}`)).body;
+  const flags = async () => (await detail()).submissions.map((s: any) => [s.messageId, s.resubmission]);
+  const stats = async () => (await edge.dash("GET", "/v1/stats/daily?from=2026-11-23&to=2026-11-24")).body.days;
+
+  async function expectEarlierIsTheOriginal() {
+    expect(await flags()).toEqual([
+      ["earlier", false],
+      ["later", true],
+    ]);
+    const d = await detail();
+    expect(d.comment).toBe("Resubmitted 2026-11-24 12:30"); // the later post's own local time
+    expect([d.firstSubmittedAt, d.lastSubmittedAt]).toEqual([EARLIER, LATER]);
+    expect(d.status).toBe("resubmitted");
+    expect(await stats()).toEqual([
+      { date: "2026-11-23", project: PROJECTS[0]!.name, new: 1, resubmitted: 0, complete: 0, incomplete: 0 },
+      { date: "2026-11-24", project: PROJECTS[0]!.name, new: 0, resubmitted: 1, complete: 0, incomplete: 0 },
+    ]);
+  }
+
+  it("a later post delivered first, the earlier one in a later batch", async () => {
+    expect(await post([submission({ dropNumber: DROP, messageId: "later", sentAt: LATER })])).toEqual(["new"]);
+    // The answer to the agent stays by arrival: the drop already existed.
+    expect(await post([submission({ dropNumber: DROP, messageId: "earlier", sentAt: EARLIER })])).toEqual(["resubmission"]);
+    await expectEarlierIsTheOriginal();
+  });
+
+  it("a later post and the earlier one in the same batch, later first", async () => {
+    expect(
+      await post([
+        submission({ dropNumber: DROP, messageId: "later", sentAt: LATER }),
+        submission({ dropNumber: DROP, messageId: "earlier", sentAt: EARLIER }),
+      ]),
+    ).toEqual(["resubmission", "new"]);
+    await expectEarlierIsTheOriginal();
+  });
+
+  it("a late original behind a reviewed post keeps the review; a late post in between starts it over", async () => {
+    expect(await post([submission({ dropNumber: DROP, messageId: "p3", sentAt: "2026-11-24T12:00:00.000Z" })])).toEqual(["new"]);
+    const review = await edge.dash("PATCH", `/v1/drops/${DROP}/review`, { status: "incomplete", reviewer: "QA" });
+    expect(review.status).toBe(200);
+    await dbRows("UPDATE drops SET feedback_sent_at = '2026-11-24T12:30:00Z'");
+    await dbRows("UPDATE feedback SET status = 'sent'");
+    // The first post of the drop, delivered late: the reviewed post becomes the resubmission, the review stands.
+    expect(await post([submission({ dropNumber: DROP, messageId: "p1", sentAt: "2026-11-24T08:00:00.000Z" })])).toEqual([
+      "resubmission",
+    ]);
+    let d = await detail();
+    expect(d.submissions.map((s: any) => [s.messageId, s.resubmission])).toEqual([
+      ["p1", false],
+      ["p3", true],
+    ]);
+    expect([d.status, d.feedbackSentAt, d.comment]).toEqual(["incomplete", "2026-11-24T12:30:00.000Z", "Resubmitted 2026-11-24 14:00"]);
+    // A post between the two, delivered last, is a repost: the review starts over.
+    await edge.dash("PATCH", `/v1/drops/${DROP}/review`, { status: "incomplete", reviewer: "QA" });
+    expect(await post([submission({ dropNumber: DROP, messageId: "p2", sentAt: "2026-11-24T10:00:00.000Z" })])).toEqual([
+      "resubmission",
+    ]);
+    d = await detail();
+    expect(d.submissions.map((s: any) => [s.messageId, s.resubmission])).toEqual([
+      ["p1", false],
+      ["p2", true],
+      ["p3", true],
+    ]);
+    expect([d.status, d.feedbackSentAt]).toEqual(["resubmitted", null]);
+    expect(d.comment).toBe("Resubmitted 2026-11-24 14:00\nResubmitted 2026-11-24 12:00");
+    expect(d.feedback.map((f: any) => f.status)).toEqual(["sent", "cancelled"]);
+  });
+
+  it("concurrent batches delivering one drop's posts in shuffled order agree on the earliest as the original", async () => {
+    const times = Array.from({ length: 12 }, (_, i) => new Date(Date.UTC(2026, 10, 24, 6, i)).toISOString());
+    const shuffled = times.map((t, i) => ({ t, i, k: (i * 7) % 12 })).sort((a, b) => a.k - b.k);
+    const all = await Promise.all(
+      shuffled.map(({ t, i }) => post([submission({ dropNumber: DROP, messageId: `m${String(i).padStart(2, "0")}`, sentAt: t })])),
+    );
+    expect(all.flat().filter((s) => s === "new")).toHaveLength(1);
+    const f = await flags();
+    expect(f).toEqual(times.map((_, i) => [`m${String(i).padStart(2, "0")}`, i > 0]));
+    const d = await detail();
+    expect([d.firstSubmittedAt, d.lastSubmittedAt]).toEqual([times[0], times[11]]);
+    expect(await dbRows("SELECT submission_count FROM drops")).toEqual([{ submission_count: 12 }]);
   });
 });

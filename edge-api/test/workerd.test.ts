@@ -5,15 +5,19 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { fireCron, startEdgeDev, type EdgeDev } from "../../tools/edge-dev.ts";
+import { startNeonProxy, type NeonProxy } from "../../tools/neon-proxy.ts";
 import { freshDatabase } from "../../tools/test/db.ts";
 import { freePort } from "../../tools/ports.ts";
 import { AGENT_TOKEN, DASHBOARD_TOKEN, PROJECTS, submission } from "./harness.ts";
 
 let edge: EdgeDev;
+let proxy: NeonProxy;
 const output: string[] = [];
 
 beforeAll(async () => {
   const dir = await mkdtemp(path.join(tmpdir(), "wam-workerd-"));
+  // A proxy of this file's own, so the Postgres connections workerd opens can be counted.
+  proxy = await startNeonProxy({ target: { host: inject("pg").host, port: inject("pg").port } });
   edge = await startEdgeDev({
     port: await freePort(),
     envFile: path.join(dir, "edge.env"),
@@ -23,13 +27,15 @@ beforeAll(async () => {
       DATABASE_URL: await freshDatabase(),
       AGENT_TOKEN,
       DASHBOARD_TOKEN,
-      NEON_LOCAL_PROXY: inject("pg").proxy,
+      NEON_LOCAL_PROXY: proxy.address,
+      HEALTH_PROBE_SECONDS: "1",
     },
   });
 }, 90_000);
 
 afterAll(async () => {
   await edge?.stop();
+  await proxy?.close();
 });
 
 const call = async (method: string, p: string, token?: string, json?: unknown) => {
@@ -44,6 +50,14 @@ const call = async (method: string, p: string, token?: string, json?: unknown) =
 describe("edge under wrangler dev (workerd)", () => {
   it("serves health with the database probed", async () => {
     expect(await call("GET", "/health")).toEqual({ status: 200, body: { status: "ok", db: "ok" } });
+  });
+
+  it("shares one database probe between concurrent health checks across requests", async () => {
+    await new Promise((r) => setTimeout(r, 1100)); // the last probe is now older than HEALTH_PROBE_SECONDS
+    const before = proxy.connections();
+    const replies = await Promise.all(Array.from({ length: 20 }, () => call("GET", "/health")));
+    expect(replies).toEqual(Array(20).fill({ status: 200, body: { status: "ok", db: "ok" } }));
+    expect(proxy.connections() - before).toBe(1);
   });
 
   it("ingests, dedupes and lists drops", async () => {

