@@ -76,12 +76,12 @@ switch (command) {
       throw err;
     }
     const shutdown = (signal: string) => {
-      log.info({ signal }, "shutting down");
-      // Whatever happens, be gone within 10 s.
+      // Whatever happens, be gone within 10 s: armed before anything else, even a log write, can get stuck.
       setTimeout(() => {
         log.error("shutdown took over 10 s; exiting");
         process.exit(1);
       }, 10_000).unref();
+      log.info({ signal }, "shutting down");
       agent.stop().then(
         () => process.exit(0),
         (err) => {
