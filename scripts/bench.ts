@@ -2,7 +2,8 @@
 // large database, and the agent → edge path — printed, never asserted. Everything runs in a temp dir and is
 // torn down at the end, on error or on Ctrl-C too.
 //
-// BENCH_DROPS (default 1000000) sets how many drops the read benchmark seeds.
+// BENCH_DROPS (default 1000000) sets how many drops the read benchmark seeds. `--json FILE` also writes every
+// figure with its target (tools/bench/figures.ts).
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -10,8 +11,18 @@ import { benchAgent } from "../tools/bench/agent.ts";
 import { benchFeed } from "../tools/bench/feed.ts";
 import { benchFloor } from "../tools/bench/floor.ts";
 import { benchIngest } from "../tools/bench/ingest.ts";
+import { printFigures, writeFiguresJson } from "../tools/bench/figures.ts";
 import { line, secs } from "../tools/bench/measure.ts";
 import { Cleanup, edgeEnv, pgSettingsLine, serveWorker, sqlClient, startRig, workerClient } from "../tools/bench/rig.ts";
+
+function jsonFile(): string | undefined {
+  const args = process.argv.slice(2);
+  const i = args.indexOf("--json");
+  if (i === -1) return undefined;
+  const file = args[i + 1];
+  if (!file || file.startsWith("--")) throw new Error("--json needs a file name: npm run bench -- --json FILE");
+  return path.resolve(file);
+}
 
 function dropsSetting(): number {
   const raw = process.env.BENCH_DROPS ?? "1000000";
@@ -58,7 +69,13 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 }
 let code = 0;
 try {
+  const json = jsonFile();
   await main(cleanup);
+  printFigures();
+  if (json) {
+    await writeFiguresJson(json);
+    line(`figures written to ${json}`);
+  }
 } catch (err) {
   // Once interrupted, the parts being torn down fail whatever was running; that is not news.
   if (!interrupted) process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
