@@ -18,6 +18,8 @@ export async function startNeonProxy(opts: {
   target: { host: string; port: number };
   port?: number;
   log?: (line: string) => void;
+  /** Sees every chunk piped, numbered by connection: lets tests check what the driver sends before any reply. */
+  observe?: (connection: number, from: "client" | "server", bytes: Buffer) => void;
 }): Promise<NeonProxy> {
   const log = opts.log ?? (() => {});
   const http: Server = createServer((_req, res) => {
@@ -38,7 +40,7 @@ export async function startNeonProxy(opts: {
       return;
     }
     const tcp = net.connect(opts.target.port, opts.target.host);
-    opened += 1;
+    const id = ++opened;
     sockets.add(tcp);
     tcp.setNoDelay(true);
     const pending: Buffer[] = [];
@@ -50,10 +52,12 @@ export async function startNeonProxy(opts: {
     });
     ws.on("message", (data: RawData) => {
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      opts.observe?.(id, "client", buf);
       if (connected) tcp.write(buf);
       else pending.push(buf);
     });
     tcp.on("data", (chunk) => {
+      opts.observe?.(id, "server", chunk);
       if (ws.readyState === ws.OPEN) ws.send(chunk);
     });
     const shut = () => {

@@ -18,6 +18,7 @@ import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import pg from "pg";
 import { pipeLines } from "./log.ts";
+import { writeHba, type PgAuth } from "./pg-auth.ts";
 import { exitedChild, guard, stopInSteps, type Step } from "./processes.ts";
 
 export interface PostgresHandle {
@@ -34,6 +35,8 @@ export interface EmbeddedOptions {
   log?: (line: string) => void;
   /** Extra server flags; tests turn durability off for speed. */
   flags?: string[];
+  /** How loopback TCP connections log in (tools/pg-auth.ts): `password` as on Neon (default), or SCRAM. */
+  auth?: PgAuth;
 }
 
 // SIGTERM is Postgres' smart shutdown, SIGINT fast, SIGQUIT immediate (crash-like: recovery at next start).
@@ -116,6 +119,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Post
   const log = opts.log ?? (() => {});
   const { postgres, initdb } = await binaries();
   if (!existsSync(path.join(clusterDir, "PG_VERSION"))) await initCluster(initdb, clusterDir, password, user);
+  // Rewritten at every start, so a cluster made by an older version (SCRAM everywhere) switches too.
+  await writeHba(clusterDir, opts.auth ?? "password", user);
 
   const child = spawn(
     postgres,

@@ -8,6 +8,7 @@ import { fireCron, ROOT, startEdgeDev, type EdgeDev } from "./edge-dev.ts";
 import { logger as consoleLogger, type Log } from "./log.ts";
 import { migrate } from "./migrate.ts";
 import { startNeonProxy, type NeonProxy } from "./neon-proxy.ts";
+import { pgAuthFromEnv, serverAuthMethod, type ServerAuth } from "./pg-auth.ts";
 import { startPostgres, type PostgresHandle } from "./postgres.ts";
 import { loadTokens, type Tokens } from "./tokens.ts";
 
@@ -79,11 +80,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     }
 
     const databaseUrl = opts.databaseUrl ?? process.env.DATABASE_URL;
+    const pgAuth = pgAuthFromEnv();
     pg = await startPostgres({
       databaseUrl,
       dataDir: path.join(dataDir, "postgres"),
       port: opts.pgPort ?? envInt("PG_PORT", 54329),
       database: "wamonitor",
+      auth: pgAuth,
       log: logger("pg"),
     });
     started("postgres", () => pg!.stop());
@@ -93,10 +96,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     say(applied.length ? `applied ${applied.length} migration(s)` : "schema up to date");
 
     const target = needsProxy(pg.url);
+    let serverAuth: ServerAuth | undefined;
     if (target) {
+      // The Worker pipelines its password only where the server asks for one (tools/pg-auth.ts): ours does
+      // unless PG_AUTH says otherwise; any other Postgres is asked.
+      serverAuth = pg.embedded ? pgAuth : await serverAuthMethod(pg.url);
       proxy = await startNeonProxy({ target, port: opts.proxyPort ?? envInt("NEON_PROXY_PORT", 54330), log: logger("proxy") });
       started("proxy", () => proxy!.close());
-      say(`Neon WebSocket proxy on ${proxy.address} -> ${target.host}:${target.port}`);
+      say(`Neon WebSocket proxy on ${proxy.address} -> ${target.host}:${target.port}, ${serverAuth === "password" ? "cleartext password, pipelined as on Neon" : `${serverAuth} login, not pipelined`}`);
     }
 
     const edgeLog = logger("edge");
@@ -111,7 +118,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         DATABASE_URL: pg.url,
         AGENT_TOKEN: tokens.AGENT_TOKEN,
         DASHBOARD_TOKEN: tokens.DASHBOARD_TOKEN,
-        ...(proxy ? { NEON_LOCAL_PROXY: proxy.address } : {}),
+        ...(proxy ? { NEON_LOCAL_PROXY: proxy.address, NEON_LOCAL_AUTH: serverAuth! } : {}),
         // Worker vars from wrangler.toml can be overridden from the environment for local runs.
         ...Object.fromEntries(
           Object.entries(process.env).filter(

@@ -49,7 +49,7 @@ const sent = async () => ((await (await fetch(`${agent!.adminUrl}/simulate/sent`
 
 /** Rewrites the edge's feedback hand-outs on their way to the agent (what a skewed agent clock would see). */
 function rewriteHandOuts(e: EdgeServer, change: (m: OutboxMessage) => OutboxMessage) {
-  const env = { DATABASE_URL: e.databaseUrl, AGENT_TOKEN, DASHBOARD_TOKEN, NEON_LOCAL_PROXY: inject("pg").proxy, TIMEZONE: "Africa/Johannesburg" };
+  const env = { DATABASE_URL: e.databaseUrl, AGENT_TOKEN, DASHBOARD_TOKEN, NEON_LOCAL_PROXY: inject("pg").proxy, NEON_LOCAL_AUTH: inject("pg").auth, TIMEZONE: "Africa/Johannesburg" };
   e.beforeHandle = async (req) => {
     if (req.method !== "GET" || new URL(req.url).pathname !== "/v1/agent/outbox") return undefined;
     const res = await callWorker(req, env);

@@ -8,6 +8,8 @@ export interface Env {
   DASHBOARD_TOKEN: string;
   /** "127.0.0.1:PORT" of the local WebSocket↔TCP proxy; unset against real Neon. */
   NEON_LOCAL_PROXY?: string;
+  /** How the Postgres behind the local proxy authenticates it (tools/pg-auth.ts); `password`, as Neon, if unset. */
+  NEON_LOCAL_AUTH?: string;
   TIMEZONE?: string;
   FEED_MAX_LIMIT?: string;
   FEEDBACK_PER_MINUTE?: string;
@@ -38,6 +40,8 @@ export const Config = z.object({
     .string()
     .regex(/^[\w.-]+:\d+$/, "must be host:port")
     .optional(),
+  // Only a server that asks for a cleartext password can take the password the driver pipelines.
+  NEON_LOCAL_AUTH: z.enum(["password", "scram-sha-256", "md5", "trust"]).optional(),
   TIMEZONE: timeZone.default("Africa/Johannesburg"),
   FEED_MAX_LIMIT: z.coerce.number().int().min(1).max(1000).default(200),
   // WhatsApp bans numbers that spam: feedback leaves under these limits (sliding windows per sending number).
@@ -51,11 +55,18 @@ export const Config = z.object({
   FEEDBACK_SENDER: z.string().min(1).default("sender"),
   BRIDGE_STALE_SECONDS: z.coerce.number().int().min(10).default(120),
   /** GET /health probes the database at most this often per isolate; hits in between reuse the answer. */
-  HEALTH_PROBE_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
+  HEALTH_PROBE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
 }).refine((c) => c.AGENT_TOKEN !== c.DASHBOARD_TOKEN, {
   // One token for both would let any agent host read and review everything on the dashboard.
   path: ["AGENT_TOKEN"],
   message: "must differ from DASHBOARD_TOKEN",
+}).refine((c) => c.NEON_LOCAL_PROXY || c.NEON_LOCAL_AUTH === undefined, {
+  path: ["NEON_LOCAL_AUTH"],
+  message: "only with NEON_LOCAL_PROXY (Neon itself always takes a pipelined password)",
+}).refine((c) => c.NEON_LOCAL_PROXY || c.HEALTH_PROBE_SECONDS > 0, {
+  // 0 probes on every hit, which lets a benchmark time the probing request; a public endpoint must not do that.
+  path: ["HEALTH_PROBE_SECONDS"],
+  message: "0 (probe on every request) is for local benchmarks only, with NEON_LOCAL_PROXY",
 });
 export type Config = z.infer<typeof Config>;
 

@@ -32,6 +32,7 @@ export async function edgeEnv(overrides: Partial<Env> = {}): Promise<Env> {
     AGENT_TOKEN,
     DASHBOARD_TOKEN,
     NEON_LOCAL_PROXY: inject("pg").proxy,
+    NEON_LOCAL_AUTH: inject("pg").auth,
     TIMEZONE: "Africa/Johannesburg",
     ...overrides,
   };

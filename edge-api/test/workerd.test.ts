@@ -8,16 +8,18 @@ import { fireCron, startEdgeDev, type EdgeDev } from "../../tools/edge-dev.ts";
 import { startNeonProxy, type NeonProxy } from "../../tools/neon-proxy.ts";
 import { freshDatabase } from "../../tools/test/db.ts";
 import { freePort } from "../../tools/ports.ts";
+import { firstReply, sentBeforeFirstReply, wireRecorder } from "../../tools/test/wire.ts";
 import { AGENT_TOKEN, DASHBOARD_TOKEN, PROJECTS, submission } from "./harness.ts";
 
 let edge: EdgeDev;
 let proxy: NeonProxy;
 const output: string[] = [];
+const wire = wireRecorder();
 
 beforeAll(async () => {
   const dir = await mkdtemp(path.join(tmpdir(), "wam-workerd-"));
   // A proxy of this file's own, so the Postgres connections workerd opens can be counted.
-  proxy = await startNeonProxy({ target: { host: inject("pg").host, port: inject("pg").port } });
+  proxy = await startNeonProxy({ target: { host: inject("pg").host, port: inject("pg").port }, observe: wire.observe });
   edge = await startEdgeDev({
     port: await freePort(),
     envFile: path.join(dir, "edge.env"),
@@ -28,6 +30,7 @@ beforeAll(async () => {
       AGENT_TOKEN,
       DASHBOARD_TOKEN,
       NEON_LOCAL_PROXY: proxy.address,
+      NEON_LOCAL_AUTH: inject("pg").auth,
       HEALTH_PROBE_SECONDS: "1",
     },
   });
@@ -58,6 +61,17 @@ describe("edge under wrangler dev (workerd)", () => {
     const replies = await Promise.all(Array.from({ length: 20 }, () => call("GET", "/health")));
     expect(replies).toEqual(Array(20).fill({ status: 200, body: { status: "ok", db: "ok" } }));
     expect(proxy.connections() - before).toBe(1);
+  });
+
+  it("logs in to Postgres as on Neon: startup, cleartext password and first query before any reply", async () => {
+    await call("GET", "/health");
+    const conn = wire.connections()[0]!;
+    if (inject("pg").auth === "password") {
+      expect(sentBeforeFirstReply(conn)).toEqual(["startup", "p", "Q"]);
+      expect(firstReply(conn)).toEqual({ type: "R", auth: "cleartext password" });
+    } else {
+      expect(sentBeforeFirstReply(conn)).toEqual(["startup"]); // PG_AUTH=scram-sha-256: the driver waits
+    }
   });
 
   it("ingests, dedupes and lists drops", async () => {

@@ -1,7 +1,9 @@
 // One Pool per request, as Workers require: created on first use, ended after the response via waitUntil.
-// Locally the production Neon driver reaches Postgres through the WebSocket↔TCP proxy (Neon's documented
-// local-development settings); against Neon it talks to Neon's own endpoint.
-import { neonConfig, Pool, type PoolClient } from "@neondatabase/serverless";
+// Against Neon the driver runs on its defaults, which pipeline startup, a cleartext password (inside TLS) and
+// the first query into one round trip. Locally it keeps those settings, bar what has no local counterpart: it
+// reaches Postgres through the WebSocket↔TCP proxy, without TLS, and pipelines the password only if the local
+// server asks for one (tools/pg-auth.ts explains why the local stack does, as Neon does).
+import { Client, Pool, type NeonConfig, type PoolClient } from "@neondatabase/serverless";
 import type { Config } from "../env.ts";
 import { ApiError, logError } from "../errors.ts";
 
@@ -15,16 +17,28 @@ export interface Db extends Queryable {
   end(): Promise<void>;
 }
 
-let configuredProxy: string | undefined;
+type LocalSettings = Pick<NeonConfig, "wsProxy" | "useSecureWebSocket" | "pipelineTLS" | "pipelineConnect">;
 
-function configureDriver(cfg: Config): void {
-  if (!cfg.NEON_LOCAL_PROXY || configuredProxy === cfg.NEON_LOCAL_PROXY) return;
+export function localDriverSettings(cfg: Config): LocalSettings | undefined {
   const proxy = cfg.NEON_LOCAL_PROXY;
-  neonConfig.wsProxy = (host, port) => `${proxy}/v1?address=${host}:${port}`;
-  neonConfig.useSecureWebSocket = false;
-  neonConfig.pipelineTLS = false;
-  neonConfig.pipelineConnect = false;
-  configuredProxy = proxy;
+  if (!proxy) return undefined;
+  return {
+    wsProxy: (host, port) => `${proxy}/v1?address=${host}:${port}`,
+    useSecureWebSocket: false,
+    pipelineTLS: false,
+    pipelineConnect: (cfg.NEON_LOCAL_AUTH ?? "password") === "password" ? "password" : false,
+  };
+}
+
+// Per connection rather than on the global neonConfig, so configurations side by side in one process (tests, the
+// benchmark comparing SCRAM with password) never see each other's settings.
+function localClient(settings: LocalSettings): typeof Client {
+  return class LocalClient extends Client {
+    constructor(config?: ConstructorParameters<typeof Client>[0]) {
+      super(config);
+      Object.assign(this.neonConfig, settings);
+    }
+  };
 }
 
 const RETRYABLE = new Set(["40001", "40P01"]);
@@ -51,11 +65,12 @@ function unavailable(err: unknown): ApiError {
 }
 
 export function openDb(cfg: Config): Db {
-  configureDriver(cfg);
+  const local = localDriverSettings(cfg);
   let pool: Pool | undefined;
   const getPool = () => {
     if (pool) return pool;
     pool = new Pool({ connectionString: cfg.DATABASE_URL, max: 1, connectionTimeoutMillis: 10_000 });
+    if (local) pool.Client = localClient(local);
     // A connection that breaks while idle (the database restarting, the socket dropped while the pool ends)
     // is reported as an 'error' event; without a listener that event would throw out of the Worker.
     pool.on("error", (err: Error) => logError("idle database connection failed", { error: err.message }));
