@@ -27,9 +27,15 @@ function typedMessages(buf: Buffer): string[] {
   return out;
 }
 
+/** Message types of client bytes: "startup" for the untyped first message, then one type letter per message. */
+function clientMessages(buf: Buffer): string[] {
+  if (buf.length < 8) return [];
+  return ["startup", ...typedMessages(buf.subarray(buf.readInt32BE(0)))];
+}
+
 /**
- * What the client sent before the server's first byte: "startup" for the untyped first message, then the type
- * letter of each message ("p" a password, "Q" a simple query, "P"/"B"/"E"/"S" an extended one).
+ * What the client sent before the server's first byte: "startup", then the type letter of each message ("p" a
+ * password, "Q" a simple query, "P"/"B"/"E"/"S" an extended one).
  */
 export function sentBeforeFirstReply(chunks: Chunk[]): string[] {
   const early: Buffer[] = [];
@@ -37,9 +43,12 @@ export function sentBeforeFirstReply(chunks: Chunk[]): string[] {
     if (c.from === "server") break;
     early.push(c.bytes);
   }
-  const buf = Buffer.concat(early);
-  if (buf.length < 8) return [];
-  return ["startup", ...typedMessages(buf.subarray(buf.readInt32BE(0)))];
+  return clientMessages(Buffer.concat(early));
+}
+
+/** Everything the client sent on the connection, as message types. */
+export function sentByClient(chunks: Chunk[]): string[] {
+  return clientMessages(Buffer.concat(chunks.filter((c) => c.from === "client").map((c) => c.bytes)));
 }
 
 const AUTH_REQUESTS: Record<number, string> = { 0: "ok", 3: "cleartext password", 5: "md5", 10: "SASL" };
