@@ -3,7 +3,8 @@
 // torn down at the end, on error or on Ctrl-C too.
 //
 // BENCH_DROPS (default 1000000) sets how many drops the read benchmark seeds. `--json FILE` also writes every
-// figure with its target (tools/bench/figures.ts).
+// figure with its target (tools/bench/figures.ts). Logins are as on Neon (tools/pg-auth.ts); PG_AUTH=scram-sha-256
+// runs everything with the SCRAM logins the local stack used to have.
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -43,7 +44,7 @@ async function main(cleanup: Cleanup): Promise<void> {
 
   const ingestUrl = await rig.database("bench_ingest");
   const ingestCall = workerClient(edgeEnv(rig, ingestUrl));
-  await benchFloor(ingestCall, ingestUrl, 20);
+  await benchFloor(rig, ingestUrl, 20);
   await benchIngest(ingestCall, { batches: 20, repeats: 10 });
 
   // The feed and the agent share one database, so the agent's drops land in a feed of production size.

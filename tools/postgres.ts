@@ -18,7 +18,7 @@ import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import pg from "pg";
 import { pipeLines } from "./log.ts";
-import { writeHba, type PgAuth } from "./pg-auth.ts";
+import { serverAuthMethod, writeHba, type PgAuth } from "./pg-auth.ts";
 import { exitedChild, guard, stopInSteps, type Step } from "./processes.ts";
 
 export interface PostgresHandle {
@@ -26,6 +26,8 @@ export interface PostgresHandle {
   url: string;
   embedded: boolean;
   stop(): Promise<void>;
+  /** Embedded only: switches how loopback connections log in, without a restart (the benchmark shows both). */
+  setAuth?(auth: PgAuth): Promise<void>;
 }
 
 export interface EmbeddedOptions {
@@ -162,11 +164,19 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Post
     await stop();
     throw err;
   }
-  return {
-    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/${opts.database}`,
-    embedded: true,
-    stop,
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/${opts.database}`;
+  const setAuth = async (auth: PgAuth) => {
+    await writeHba(clusterDir, auth, user);
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    await client.query("SELECT pg_reload_conf()").finally(() => client.end());
+    // The reload is a signal to the server: wait until new connections are asked for the new method.
+    for (let i = 0; (await serverAuthMethod(url)) !== auth; i++) {
+      if (i === 100) throw new Error(`Postgres did not switch to ${auth} logins after a reload`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   };
+  return { url, embedded: true, stop, setAuth };
 }
 
 export async function ensureDatabase(adminUrl: string, database: string, template?: string): Promise<void> {

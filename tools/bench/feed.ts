@@ -3,16 +3,20 @@
 import { QA_STEP_KEYS } from "@wa-monitor/shared";
 import type pg from "pg";
 import { AGENT_TOKEN, DASHBOARD_TOKEN, PROJECTS, TIMEZONE, type Rig, type WorkerCall } from "./rig.ts";
-import { heading, int, LATENCY_HEADERS, latencyRow, line, sample, secs, sleep, table, timed } from "./measure.ts";
+import { figure } from "./figures.ts";
+import { heading, int, LATENCY_HEADERS, latencyRow, line, ms, sample, secs, sleep, summarize, table, timed } from "./measure.ts";
 
 const DAY_MS = 86_400_000;
 
-// Statuses by share of drops: most are waiting for QA, a tenth came back, the rest are reviewed.
+// Statuses by share of drops: most are waiting for QA, a tenth came back, the rest are reviewed. Projects differ
+// in size, as in the field: the test group (SMALL_PROJECT) gets one drop in a thousand, the rollouts share the rest.
+const SMALL_PROJECT = PROJECTS[1]!.name;
 const SEED_DROPS = /* sql */ `
   INSERT INTO drops (drop_number, project_id, status, resubmitted, first_submitted_at, last_submitted_at,
                      submission_count, ${QA_STEP_KEYS.join(", ")}, comment, reviewer, reviewed_at, created_at,
                      updated_at)
-  SELECT 'DR' || lpad(g.i::text, 8, '0'), p.ids[1 + g.i % p.n], g.status, g.status = 'resubmitted',
+  SELECT 'DR' || lpad(g.i::text, 8, '0'), CASE WHEN g.i % 1000 = 0 THEN p.small ELSE p.ids[1 + g.i % p.n] END,
+         g.status, g.status = 'resubmitted',
          g.first_at, g.last_at, CASE WHEN g.status = 'resubmitted' THEN 2 ELSE 1 END,
          ${QA_STEP_KEYS.map(() => "g.status = 'complete' OR (g.status = 'incomplete' AND random() < 0.7)").join(",\n         ")},
          CASE WHEN g.status = 'resubmitted'
@@ -35,7 +39,9 @@ const SEED_DROPS = /* sql */ `
                   WHEN r.r1 < 0.80 THEN 'complete' ELSE 'incomplete' END AS status
     ) s
   ) g,
-  (SELECT array_agg(id ORDER BY id) AS ids, count(*)::int AS n FROM projects) p`;
+  (SELECT array_agg(id ORDER BY id) FILTER (WHERE name <> $3) AS ids, count(*) FILTER (WHERE name <> $3)::int AS n,
+          min(id) FILTER (WHERE name = $3) AS small
+   FROM projects) p`;
 
 // One submission per drop at its first activity; resubmitted drops get the second one that brought them back.
 const SEED_SUBMISSIONS = /* sql */ `
@@ -52,19 +58,19 @@ const SEED_SUBMISSIONS = /* sql */ `
   CROSS JOIN LATERAL (VALUES (1, d.first_submitted_at), (2, d.last_submitted_at)) v(k, at)
   WHERE v.k = 1 OR d.resubmitted`;
 
-export interface FeedOptions {
+export interface ReadOptions {
   drops: number;
   runs: number;
   pages: number;
 }
 
 /** Bulk rows straight into Postgres: the benchmark is about reading them, not about how they got there. */
-async function seed(sql: pg.Client, call: WorkerCall, drops: number): Promise<void> {
+export async function seedDrops(sql: pg.Client, call: WorkerCall, drops: number): Promise<void> {
   await call("PUT", "/v1/agent/projects", { token: AGENT_TOKEN, json: { projects: PROJECTS } });
   // The deferred FK check would queue a trigger event per submission; the rows are consistent by construction.
   await sql.query("SET session_replication_role = replica");
   await sql.query("SET maintenance_work_mem = '256MB'");
-  const d = await timed(() => sql.query(SEED_DROPS, [drops, TIMEZONE]));
+  const d = await timed(() => sql.query(SEED_DROPS, [drops, TIMEZONE, SMALL_PROJECT]));
   const s = await timed(() => sql.query(SEED_SUBMISSIONS));
   await sql.query("RESET session_replication_role");
   // VACUUM as well as ANALYZE: otherwise autovacuum would take on the fresh million rows mid-measurement.
@@ -105,40 +111,87 @@ async function walkPages(call: WorkerCall, pages: number): Promise<{ times: numb
 
 interface Case {
   what: string;
+  /** Which figure its samples count towards: every feed filter and page together, one drop, daily stats. */
+  kind: "feed" | "detail" | "daily";
   run: () => Promise<unknown>;
   note: string;
   explain?: boolean;
 }
 
-function cases(call: WorkerCall, opts: FeedOptions, deepCursor: string): Case[] {
+function cases(call: WorkerCall, opts: ReadOptions, deepCursor: string): Case[] {
   const now = Date.now();
   const day = localDate(now - 10 * DAY_MS);
   const from = localDate(now - 29 * DAY_MS);
   const to = localDate(now);
-  const feed = (q: string, minItems: number) => async () => {
-    const page = await feedPage(call, q);
-    if (page.items.length < minItems) throw new Error(`GET /v1/drops?${q} gave only ${page.items.length} items`);
-  };
+  const feed = (what: string, q: string, minItems: number, note = ""): Case => ({
+    what,
+    kind: "feed",
+    run: async () => {
+      const page = await feedPage(call, q);
+      if (page.items.length < minItems) throw new Error(`GET /v1/drops?${q} gave only ${page.items.length} items`);
+    },
+    note,
+    explain: true,
+  });
   const randomDrop = () => `DR${String(1 + Math.floor(Math.random() * opts.drops)).padStart(8, "0")}`;
   return [
-    { what: "GET /v1/drops?limit=50 (first page)", run: feed("limit=50", 50), note: "", explain: true },
-    { what: `GET /v1/drops page ${opts.pages + 1} (cursor)`, run: feed(`limit=50&cursor=${deepCursor}`, 50), note: `${opts.pages * 50} rows deep`, explain: true },
-    { what: "GET /v1/drops?project=Lawley", run: feed("limit=50&project=Lawley", 50), note: "", explain: true },
-    { what: "GET /v1/drops?status=incomplete", run: feed("limit=50&status=incomplete", 50), note: "", explain: true },
-    { what: "GET /v1/drops?project=Lawley&status=incomplete", run: feed("limit=50&project=Lawley&status=incomplete", 50), note: "", explain: true },
-    { what: `GET /v1/drops?date=${day}`, run: feed(`limit=50&date=${day}`, 1), note: "one local day", explain: true },
+    feed("GET /v1/drops?limit=50 (first page)", "limit=50", 50),
+    feed(`GET /v1/drops page ${opts.pages + 1} (cursor)`, `limit=50&cursor=${deepCursor}`, 50, `${opts.pages * 50} rows deep`),
+    feed("GET /v1/drops?project=Lawley", "limit=50&project=Lawley", 50),
+    feed("GET /v1/drops?status=incomplete", "limit=50&status=incomplete", 50),
+    feed("GET /v1/drops?project=Lawley&status=incomplete", "limit=50&project=Lawley&status=incomplete", 50),
+    feed(`GET /v1/drops?project=${SMALL_PROJECT}&status=incomplete`, `limit=50&project=${encodeURIComponent(SMALL_PROJECT)}&status=incomplete`, 1, "0.1% of drops"),
+    feed(`GET /v1/drops?date=${day}`, `limit=50&date=${day}`, 1, "one local day"),
     {
       what: "GET /v1/drops/:dropNumber",
+      kind: "detail",
       run: () => call("GET", `/v1/drops/${randomDrop()}`, { token: DASHBOARD_TOKEN }),
       note: "random drop each run",
     },
     {
       what: `GET /v1/stats/daily (30 days)`,
+      kind: "daily",
       run: () => call("GET", `/v1/stats/daily?from=${from}&to=${to}`, { token: DASHBOARD_TOKEN }),
       note: `${from}..${to}`,
       explain: true,
     },
   ];
+}
+
+export interface ReadSamples {
+  /** Every feed request: each filter, the deep cursor page and the cursor walk, pooled. */
+  feed: number[];
+  detail: number[];
+  daily: number[];
+  /** One latency row per case, for the table. */
+  rows: string[][];
+  cases: Case[];
+}
+
+/**
+ * Times the dashboard's reads through `call` — the Worker in-process, or served (`httpClient` against wrangler
+ * dev) — over a database already seeded with `drops` drops.
+ */
+export async function measureReads(call: WorkerCall, opts: ReadOptions): Promise<ReadSamples> {
+  const walk = await walkPages(call, opts.pages);
+  const list = cases(call, opts, walk.cursor);
+  const out: ReadSamples = { feed: [...walk.times], detail: [], daily: [], rows: [], cases: list };
+  for (const c of list) {
+    const times = await sample(opts.runs, c.run);
+    out[c.kind].push(...times);
+    out.rows.push(latencyRow(c.what, times, c.note));
+  }
+  out.rows.splice(1, 0, latencyRow(`GET /v1/drops, nextCursor pages 2..${opts.pages}`, walk.times, "one walk, each page once"));
+  return out;
+}
+
+/** The feed and drop-detail figures of a measureReads run. */
+export function readFigures(s: ReadSamples, drops: number, where: string): void {
+  const p95 = (xs: number[]) => summarize(xs).p95;
+  figure(`feed p95 at ${int(drops)} drops, all filters and cursor pages (${where})`, p95(s.feed), "ms", "<= 50",
+    `${s.feed.length} requests, median ${ms(summarize(s.feed).median)} ms`);
+  figure(`drop detail p95 at ${int(drops)} drops (${where})`, p95(s.detail), "ms", "<= 50",
+    `${s.detail.length} random drops, median ${ms(summarize(s.detail).median)} ms`);
 }
 
 /** Plan lines of a query, condensed to node, index and actual rows/time. */
@@ -177,20 +230,17 @@ async function explainCases(rig: Rig, sql: pg.Client, dbName: string, list: Case
   }
 }
 
-export async function benchFeed(rig: Rig, sql: pg.Client, dbName: string, call: WorkerCall, opts: FeedOptions): Promise<void> {
+export async function benchFeed(rig: Rig, sql: pg.Client, dbName: string, call: WorkerCall, opts: ReadOptions): Promise<void> {
   heading(`2. Feed and stats at scale: ${int(opts.drops)} drops, Worker fetch in-process`);
-  await seed(sql, call, opts.drops);
+  await seedDrops(sql, call, opts.drops);
 
-  const walk = await walkPages(call, opts.pages);
-  const list = cases(call, opts, walk.cursor);
-  const rows: string[][] = [];
-  for (const c of list) rows.push(latencyRow(c.what, await sample(opts.runs, c.run), c.note));
-  rows.splice(1, 0, latencyRow(`GET /v1/drops, nextCursor pages 2..${opts.pages}`, walk.times, "one walk, each page once"));
+  const reads = await measureReads(call, opts);
   line();
-  table(LATENCY_HEADERS, rows);
+  table(LATENCY_HEADERS, reads.rows);
   line();
-  line("every request opens its own Neon connection (WebSocket → proxy → Postgres, SCRAM auth), as a Worker does");
+  line(`every request opens its own Neon connection (WebSocket → proxy → Postgres, ${rig.auth === "password" ? "pipelined password login as on Neon" : "SCRAM login"}), as a Worker does`);
+  readFigures(reads, opts.drops, "Worker in-process");
 
   heading("2b. Query plans of the Worker's queries (auto_explain, ANALYZE; node [actual rows, loops, ms])");
-  await explainCases(rig, sql, dbName, list.filter((c) => c.explain));
+  await explainCases(rig, sql, dbName, reads.cases.filter((c) => c.explain));
 }

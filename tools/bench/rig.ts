@@ -12,6 +12,7 @@ import type { Env } from "../../edge-api/src/env.ts";
 import { migrate } from "../migrate.ts";
 import { callWorker, EXAMPLE_PROJECTS } from "../worker.ts";
 import { startNeonProxy } from "../neon-proxy.ts";
+import { pgAuthFromEnv, type PgAuth } from "../pg-auth.ts";
 import { freePort } from "../ports.ts";
 import { ensureDatabase, startEmbeddedPostgres } from "../postgres.ts";
 
@@ -45,6 +46,12 @@ export interface Rig {
   pgPort: number;
   adminUrl: string;
   proxyAddress: string;
+  /** How loopback connections log in now: PG_AUTH (`password`, as Neon, unless set), or what setAuth chose. */
+  auth: PgAuth;
+  /** Switches the cluster's loopback logins without a restart, to compare SCRAM with Neon's way. */
+  setAuth(auth: PgAuth): Promise<void>;
+  /** Postgres connections opened through the proxy so far. */
+  connections(): number;
   /** Server log lines since the last call (auto_explain plans arrive here). */
   drainServerLog(): string[];
   /** A new, migrated database; returns its URL. */
@@ -67,11 +74,13 @@ export async function startRig(cleanup: Cleanup): Promise<Rig> {
 
   let log: string[] = [];
   const pgPort = await freePort();
+  const auth = pgAuthFromEnv();
   const pgHandle = await startEmbeddedPostgres({
     dataDir: path.join(dir, "pg"),
     port: pgPort,
     database: "postgres",
     flags: PG_FLAGS,
+    auth,
     log: (l) => {
       // Bounded: only the plans we ask for matter, and a long run must not grow this without limit.
       if (log.length < 50_000) log.push(l);
@@ -83,11 +92,17 @@ export async function startRig(cleanup: Cleanup): Promise<Rig> {
   const proxy = await startNeonProxy({ target: { host: "127.0.0.1", port: pgPort } });
   cleanup.add("neon proxy", () => proxy.close());
 
-  return {
+  const rig: Rig = {
     dir,
     pgPort,
     adminUrl,
     proxyAddress: proxy.address,
+    auth,
+    async setAuth(next) {
+      await pgHandle.setAuth!(next);
+      rig.auth = next;
+    },
+    connections: () => proxy.connections(),
     drainServerLog() {
       const out = log;
       log = [];
@@ -100,6 +115,7 @@ export async function startRig(cleanup: Cleanup): Promise<Rig> {
       return url;
     },
   };
+  return rig;
 }
 
 export function pgSettingsLine(): string {
@@ -112,6 +128,7 @@ export function edgeEnv(rig: Rig, databaseUrl: string): Env {
     AGENT_TOKEN,
     DASHBOARD_TOKEN,
     NEON_LOCAL_PROXY: rig.proxyAddress,
+    NEON_LOCAL_AUTH: rig.auth,
     TIMEZONE,
   };
 }
@@ -125,8 +142,7 @@ export interface Reply<T = any> {
 
 export type WorkerCall = <T = any>(method: string, path: string, opts?: { token?: string; json?: unknown }) => Promise<Reply<T>>;
 
-/** In-process calls to the Worker; a non-2xx answer throws, so a broken run never prints numbers. */
-export function workerClient(env: Env): WorkerCall {
+function caller(send: (req: Request) => Promise<Response>, base: string): WorkerCall {
   return async (method, urlPath, opts = {}) => {
     const headers = new Headers();
     if (opts.token) headers.set("authorization", `Bearer ${opts.token}`);
@@ -135,11 +151,21 @@ export function workerClient(env: Env): WorkerCall {
       headers.set("content-type", "application/json");
       body = JSON.stringify(opts.json);
     }
-    const res = await callWorker(new Request(`http://edge.bench${urlPath}`, { method, headers, body }), env);
+    const res = await send(new Request(`${base}${urlPath}`, { method, headers, body }));
     const text = await res.text();
     if (res.status >= 300) throw new Error(`${method} ${urlPath} answered ${res.status}: ${text.slice(0, 300)}`);
     return { status: res.status, body: JSON.parse(text) };
   };
+}
+
+/** In-process calls to the Worker; a non-2xx answer throws, so a broken run never prints numbers. */
+export function workerClient(env: Env): WorkerCall {
+  return caller((req) => callWorker(req, env), "http://edge.bench");
+}
+
+/** The same calls over HTTP to a served Worker (`wrangler dev`, or serveWorker below). */
+export function httpClient(baseUrl: string): WorkerCall {
+  return caller((req) => fetch(req), baseUrl.replace(/\/$/, ""));
 }
 
 export interface EdgeServer {

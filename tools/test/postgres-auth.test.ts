@@ -96,6 +96,14 @@ describe("local Postgres authentication", () => {
     expect(await systemUser(env)).toBe("password:postgres");
   });
 
+  it("switches a running cluster both ways on request (the benchmark's comparison)", async () => {
+    await pg!.setAuth!("scram-sha-256");
+    expect(await serverAuthMethod(pg!.url)).toBe("scram-sha-256");
+    expect(await health(workerEnv("scram-sha-256"))).toMatchObject({ status: 200 });
+    await pg!.setAuth!("password");
+    expect(await serverAuthMethod(pg!.url)).toBe("password");
+  });
+
   it("lets only loopback connect over TCP", async () => {
     const rules = await query(pg!.url, "SELECT type, address, auth_method FROM pg_hba_file_rules ORDER BY rule_number");
     expect(rules).toEqual([
