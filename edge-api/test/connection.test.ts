@@ -1,12 +1,12 @@
 // How the Worker connects to Postgres locally: as on Neon, startup + cleartext password + first query in one
 // round trip (tools/pg-auth.ts), watched on the wire between the driver and the test cluster — or, when the run
 // was started with PG_AUTH=scram-sha-256, a SCRAM login the driver waits for. Plus the bindings that go with it.
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { openDb } from "../src/db/client.ts";
 import { loadConfig } from "../src/env.ts";
 import { startNeonProxy, type NeonProxy } from "../../tools/neon-proxy.ts";
 import { firstReply, sentBeforeFirstReply, wireRecorder } from "../../tools/test/wire.ts";
-import { edgeHarness } from "./harness.ts";
+import { edgeHarness, PROJECTS } from "./harness.ts";
 
 const { host, port, auth } = inject("pg");
 
@@ -63,6 +63,37 @@ describe("the Worker's database connection", () => {
     const sent = sentBeforeFirstReply(wire.connections()[0]!);
     if (pipelined) expect(sent.slice(0, 3)).toEqual(["startup", "p", "P"]);
     else expect(sent).toEqual(["startup"]);
+  });
+});
+
+describe("a login the server refuses", () => {
+  // A pipelined login is accepted by the driver before the server has answered; the refusal comes later, as an
+  // error on a connection the request already holds.
+  it.each([
+    ["a wrong password", (url: string) => url.replace(/\/\/([^:]+):[^@]*@/, "//$1:wrong-password@")],
+    ["a proxy that hangs up", () => "postgres://postgres:x@127.0.0.1:1/none"],
+  ])("(%s) fails the request with a JSON error, never an uncaught exception", async (_what, url) => {
+    const uncaught: unknown[] = [];
+    const record = (e: unknown) => void uncaught.push(e);
+    process.on("uncaughtException", record);
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const base = await edgeHarness();
+      const edge = await edgeHarness({ DATABASE_URL: url(base.databaseUrl) });
+      const sub = { messageId: "3EB0REFUSED", chatJid: PROJECTS[0]!.groupJid, dropNumber: "DR10000001", bridge: "primary",
+        senderJid: "27821234567@s.whatsapp.net", text: "DR10000001", sentAt: "2026-11-24T08:15:00.000Z" };
+      const tx = await edge.agent("POST", "/v1/agent/drops", { submissions: [sub] }); // a transaction
+      const read = await edge.dash("GET", "/v1/drops"); // a plain query
+      for (const r of [tx, read]) {
+        expect(r.status).toBeGreaterThanOrEqual(500);
+        expect(typeof r.body.error.code).toBe("string");
+      }
+      await new Promise((r) => setTimeout(r, 200)); // the socket's close arrives after the answer
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off("uncaughtException", record);
+      logged.mockRestore();
+    }
   });
 });
 

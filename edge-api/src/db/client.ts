@@ -100,16 +100,25 @@ export function openDb(cfg: Config): Db {
         } catch (err) {
           throw unavailable(err);
         }
+        // A pipelined login hands the client out before the server has accepted it, so a refusal (or a proxy
+        // hanging up) arrives as an 'error' event on the checked-out client, besides failing its statement.
+        // Unlistened, that event would throw out of the Worker; the failed statement already reports it.
+        const failedStatementReportsIt = () => {};
+        client.on("error", failedStatementReportsIt);
+        const release = () => {
+          client.removeListener("error", failedStatementReportsIt);
+          client.release();
+        };
         const q: Queryable = { query: (text, params) => run(client, text, params) };
         try {
           await client.query("BEGIN");
           const out = await fn(q);
           await client.query("COMMIT");
-          client.release();
+          release();
           return out;
         } catch (err) {
           await client.query("ROLLBACK").catch(() => {});
-          client.release();
+          release();
           if (RETRYABLE.has(sqlState(err) ?? "") && attempt < 4) continue;
           throw isUnavailable(err) ? unavailable(err) : err;
         }
