@@ -4,6 +4,7 @@ import { QA_STEP_KEYS } from "@wa-monitor/shared";
 import type pg from "pg";
 import { AGENT_TOKEN, DASHBOARD_TOKEN, PROJECTS, TIMEZONE, type Rig, type WorkerCall } from "./rig.ts";
 import { heading, int, LATENCY_HEADERS, latencyRow, line, sample, secs, sleep, table, timed } from "./measure.ts";
+import { seedReviewsAndRollup } from "./stats.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -78,6 +79,7 @@ async function seed(sql: pg.Client, call: WorkerCall, drops: number): Promise<vo
     `seeded ${int(Number(r.drops))} drops (${secs(d.ms)}) and ${int(Number(r.subs))} submissions (${secs(s.ms)}), ` +
       `VACUUM ANALYZE ${secs(v.ms)}; database ${r.size}; activity spread over 90 days, 4 projects`,
   );
+  await seedReviewsAndRollup(sql);
 }
 
 /** YYYY-MM-DD of an instant in the teams' time zone. */
@@ -113,8 +115,6 @@ interface Case {
 function cases(call: WorkerCall, opts: FeedOptions, deepCursor: string): Case[] {
   const now = Date.now();
   const day = localDate(now - 10 * DAY_MS);
-  const from = localDate(now - 29 * DAY_MS);
-  const to = localDate(now);
   const feed = (q: string, minItems: number) => async () => {
     const page = await feedPage(call, q);
     if (page.items.length < minItems) throw new Error(`GET /v1/drops?${q} gave only ${page.items.length} items`);
@@ -131,12 +131,6 @@ function cases(call: WorkerCall, opts: FeedOptions, deepCursor: string): Case[] 
       what: "GET /v1/drops/:dropNumber",
       run: () => call("GET", `/v1/drops/${randomDrop()}`, { token: DASHBOARD_TOKEN }),
       note: "random drop each run",
-    },
-    {
-      what: `GET /v1/stats/daily (30 days)`,
-      run: () => call("GET", `/v1/stats/daily?from=${from}&to=${to}`, { token: DASHBOARD_TOKEN }),
-      note: `${from}..${to}`,
-      explain: true,
     },
   ];
 }
