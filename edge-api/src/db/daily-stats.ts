@@ -24,7 +24,8 @@ const DAILY = /* sql */ `
   ORDER BY s.day, p.name`;
 
 // After a review is inserted (the drop's row is locked, so no other review of it runs): if it is now the last of
-// its drop's local day, the day counts it instead of the review that was the last until now, if any.
+// its drop's local day, the day counts it instead of the review that was the last until now, if any. A drop has
+// a handful of reviews, read by reviews_drop_idx; the day is compared as the recount defines it.
 const COUNT_REVIEW = /* sql */ `
   WITH zone AS (
     SELECT zone FROM daily_stats_zone FOR SHARE
@@ -35,9 +36,7 @@ const COUNT_REVIEW = /* sql */ `
   last_two AS (
     SELECT r.id, r.status, row_number() OVER (ORDER BY r.created_at DESC, r.id DESC) AS rank
     FROM reviews r, day
-    WHERE r.drop_number = $1
-      AND r.created_at >= day.day::timestamp AT TIME ZONE day.zone
-      AND r.created_at < (day.day + 1)::timestamp AT TIME ZONE day.zone
+    WHERE r.drop_number = $1 AND (r.created_at AT TIME ZONE day.zone)::date = day.day
     ORDER BY r.created_at DESC, r.id DESC
     LIMIT 2
   ),
