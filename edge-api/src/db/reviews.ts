@@ -68,7 +68,6 @@ export async function reviewDrop(db: Pick<Db, "tx">, dropNumber: string, review:
       review.reviewer,
       now,
     ]);
-    await countReview(q, { dropNumber, projectId: String(drop.project_id), reviewId: rev!.id, createdAt: now });
     await q.query(CANCEL_UNSENT, [[dropNumber], `superseded by review ${rev!.id}`]);
     let feedbackId: string | null = null;
     if (review.status === "incomplete") {
@@ -82,6 +81,8 @@ export async function reviewDrop(db: Pick<Db, "tx">, dropNumber: string, review:
       const [fb] = await q.query<{ id: string }>(SCHEDULE, [dropNumber, rev!.id, drop.group_jid, msg.text, msg.mentions, now]);
       feedbackId = fb!.id;
     }
+    // Last: every review and ingest of the project today counts on the same row, held until COMMIT.
+    await countReview(q, { dropNumber, projectId: String(drop.project_id), reviewId: rev!.id, createdAt: now });
     return { reviewId: rev!.id, feedbackId };
   });
 }
