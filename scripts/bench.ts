@@ -12,6 +12,7 @@ import { benchAgent } from "../tools/bench/agent.ts";
 import { benchFeed } from "../tools/bench/feed.ts";
 import { benchFloor } from "../tools/bench/floor.ts";
 import { benchIngest } from "../tools/bench/ingest.ts";
+import { benchDailyStats, benchIngestAtScale } from "../tools/bench/stats.ts";
 import { printFigures, writeFiguresJson } from "../tools/bench/figures.ts";
 import { line, secs } from "../tools/bench/measure.ts";
 import { Cleanup, edgeEnv, pgSettingsLine, serveWorker, sqlClient, startRig, workerClient } from "../tools/bench/rig.ts";
@@ -53,6 +54,8 @@ async function main(cleanup: Cleanup): Promise<void> {
   cleanup.add("sql client", () => sql.end());
   const env = edgeEnv(rig, feedUrl);
   await benchFeed(rig, sql, "bench_feed", workerClient(env), { drops, runs: 20, pages: 20 });
+  await benchDailyStats(rig, sql, "bench_feed", workerClient(env), { drops, runs: 40 });
+  await benchIngestAtScale(rig, sql, "bench_feed", workerClient(env), { drops, batches: 10 });
 
   const edge = await serveWorker(env, cleanup);
   await benchAgent(edge, sql, path.join(rig.dir, "agent"), cleanup, { latencyRuns: 30, messages: 5_000, pollMs: 5 });

@@ -142,6 +142,46 @@ describe("POST /v1/agent/drops", () => {
     }
   });
 
+  it("writes each drop's row once per batch: created, or updated once knowing all its posts", async () => {
+    const cfg = loadConfig(edge.env);
+    /** Ingests on a connection of its own, as a Worker request does, and returns the row writes to drops that
+     * its transaction made, read just before it commits (a backend's statistics include its earlier work until
+     * they are flushed, hence the fresh connection). */
+    async function writesOf(items: ReturnType<typeof submission>[]) {
+      const db = openDb(cfg);
+      let writes: { ins: number; upd: number } | undefined;
+      try {
+        const measured = {
+          tx: <T>(fn: (q: Queryable) => Promise<T>) =>
+            db.tx(async (q) => {
+              const out = await fn(q);
+              [writes] = await q.query<{ ins: number; upd: number }>(
+                "SELECT n_tup_ins::int AS ins, n_tup_upd::int AS upd FROM pg_stat_xact_user_tables WHERE relname = 'drops'",
+              );
+              return out;
+            }),
+        };
+        await ingestSubmissions(measured, items, cfg.TIMEZONE);
+      } finally {
+        await db.end();
+      }
+      return writes;
+    }
+    const batch = (salt: string, minute: string) =>
+      Array.from({ length: 50 }, (_, i) =>
+        submission({ dropNumber: `DR9${String(i).padStart(7, "0")}`, messageId: `${salt}${i}`, sentAt: `2026-11-24T09:${minute}:00.000Z` }),
+      );
+    expect(await writesOf(batch("first-", "10"))).toEqual({ ins: 50, upd: 0 });
+    expect(await writesOf(batch("again-", "20"))).toEqual({ ins: 0, upd: 50 });
+    expect(await writesOf(batch("earlier-", "05"))).toEqual({ ins: 0, upd: 50 });
+    const [d] = await dbRows("SELECT submission_count, first_submitted_at, last_submitted_at FROM drops WHERE drop_number = 'DR90000000'");
+    expect([d.submission_count, d.first_submitted_at.toISOString(), d.last_submitted_at.toISOString()]).toEqual([
+      3,
+      "2026-11-24T09:05:00.000Z",
+      "2026-11-24T09:20:00.000Z",
+    ]);
+  });
+
   it("accepts a submission without phone or name", async () => {
     const r = await post([submission({ dropNumber: "DR12121212", senderPhone: null, senderName: undefined, senderJid: "12345@lid" })]);
     expect(r).toEqual(["new"]);

@@ -279,6 +279,7 @@ export const ErrorCode = z.enum([
   "conflict",
   "db_unavailable",
   "misconfigured",
+  "stats_zone_mismatch",
   "internal",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

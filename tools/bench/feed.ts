@@ -1,10 +1,11 @@
-// Benchmark 2: the dashboard's reads (feed, one drop, daily stats) through the Worker's fetch handler, over a
+// Benchmark 2: the dashboard's reads (feed, one drop; daily stats in stats.ts) through the Worker's fetch handler, over a
 // database seeded with SQL to production-like size.
 import { QA_STEP_KEYS } from "@wa-monitor/shared";
 import type pg from "pg";
 import { AGENT_TOKEN, DASHBOARD_TOKEN, PROJECTS, TIMEZONE, type Rig, type WorkerCall } from "./rig.ts";
 import { figure } from "./figures.ts";
 import { heading, int, LATENCY_HEADERS, latencyRow, line, ms, sample, secs, sleep, summarize, table, timed } from "./measure.ts";
+import { seedReviewsAndRollup } from "./stats.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -84,6 +85,7 @@ export async function seedDrops(sql: pg.Client, call: WorkerCall, drops: number)
     `seeded ${int(Number(r.drops))} drops (${secs(d.ms)}) and ${int(Number(r.subs))} submissions (${secs(s.ms)}), ` +
       `VACUUM ANALYZE ${secs(v.ms)}; database ${r.size}; activity spread over 90 days, 4 projects`,
   );
+  await seedReviewsAndRollup(sql);
 }
 
 /** YYYY-MM-DD of an instant in the teams' time zone. */
@@ -111,8 +113,8 @@ async function walkPages(call: WorkerCall, pages: number): Promise<{ times: numb
 
 interface Case {
   what: string;
-  /** Which figure its samples count towards: every feed filter and page together, one drop, daily stats. */
-  kind: "feed" | "detail" | "daily";
+  /** Which figure its samples count towards: every feed filter and page together, or one drop. */
+  kind: "feed" | "detail";
   run: () => Promise<unknown>;
   note: string;
   explain?: boolean;
@@ -121,8 +123,6 @@ interface Case {
 function cases(call: WorkerCall, opts: ReadOptions, deepCursor: string): Case[] {
   const now = Date.now();
   const day = localDate(now - 10 * DAY_MS);
-  const from = localDate(now - 29 * DAY_MS);
-  const to = localDate(now);
   const feed = (what: string, q: string, minItems: number, note = ""): Case => ({
     what,
     kind: "feed",
@@ -148,13 +148,6 @@ function cases(call: WorkerCall, opts: ReadOptions, deepCursor: string): Case[] 
       run: () => call("GET", `/v1/drops/${randomDrop()}`, { token: DASHBOARD_TOKEN }),
       note: "random drop each run",
     },
-    {
-      what: `GET /v1/stats/daily (30 days)`,
-      kind: "daily",
-      run: () => call("GET", `/v1/stats/daily?from=${from}&to=${to}`, { token: DASHBOARD_TOKEN }),
-      note: `${from}..${to}`,
-      explain: true,
-    },
   ];
 }
 
@@ -162,7 +155,6 @@ export interface ReadSamples {
   /** Every feed request: each filter, the deep cursor page and the cursor walk, pooled. */
   feed: number[];
   detail: number[];
-  daily: number[];
   /** One latency row per case, for the table. */
   rows: string[][];
   cases: Case[];
@@ -175,7 +167,7 @@ export interface ReadSamples {
 export async function measureReads(call: WorkerCall, opts: ReadOptions): Promise<ReadSamples> {
   const walk = await walkPages(call, opts.pages);
   const list = cases(call, opts, walk.cursor);
-  const out: ReadSamples = { feed: [...walk.times], detail: [], daily: [], rows: [], cases: list };
+  const out: ReadSamples = { feed: [...walk.times], detail: [], rows: [], cases: list };
   for (const c of list) {
     const times = await sample(opts.runs, c.run);
     out[c.kind].push(...times);

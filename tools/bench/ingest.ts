@@ -1,5 +1,6 @@
 // Benchmark 1: POST /v1/agent/drops through the Worker's fetch handler, batches of 500 as the agent sends them.
 import { AGENT_TOKEN, PROJECTS, type WorkerCall } from "./rig.ts";
+import { figure } from "./figures.ts";
 import { heading, int, LATENCY_HEADERS, latencyRow, line, ms, sample, summarize, table, timed } from "./measure.ts";
 
 const BATCH = 500;
@@ -80,4 +81,7 @@ export async function benchIngest(call: WorkerCall, opts: IngestOptions): Promis
     `throughput: ${int(drops)} new drops in ${opts.batches} sequential batches, ${ms(wall.ms)} ms → ` +
       `${int(drops / (wall.ms / 1000))} drops/s (one batch in flight, as the agent sends; median ${int(BATCH / (s.median / 1000))} drops/s per batch)`,
   );
+  const perSecond = (samples: number[]) => int(BATCH / (summarize(samples).median / 1000));
+  figure("edge ingest", drops / (wall.ms / 1000), "drops/s", ">= 5000",
+    `${opts.batches} batches of ${BATCH} new drops, one in flight; duplicates ${perSecond(duplicates)}/s, resubmissions ${perSecond(resubmissions)}/s by median batch`);
 }

@@ -1,5 +1,5 @@
-// Read side for the dashboard: the feed (keyset-paginated, newest activity first), one drop with its
-// submissions, and daily counts. Calendar days are taken in the configured time zone and turned into
+// Read side for the dashboard: the feed (keyset-paginated, newest activity first) and one drop with its
+// submissions (daily counts: daily-stats.ts). Calendar days are taken in the configured time zone and turned into
 // timestamptz bounds, so the range conditions stay index-friendly.
 import { QA_STEP_KEYS, type DropDetail, type DropStatus, type FeedbackStatus, type FeedItem, type QaSteps } from "@wa-monitor/shared";
 import type { Queryable } from "./client.ts";
@@ -80,44 +80,6 @@ const DROP = /* sql */ `
   ${LATEST_SUBMISSION}
   WHERE d.drop_number = $1`;
 
-// Every count is taken from a record of what happened on that day, never from a drop's current state, so a
-// past day's numbers never change: new drops by their first submission (sent_at), resubmissions by their own
-// sent_at, and reviews by when they were made — for each drop and day, the last review of that day decides
-// whether the day counts it complete or incomplete.
-const DAILY = /* sql */ `
-  WITH bounds AS (
-    SELECT ($1::date)::timestamp AT TIME ZONE $3 AS lo, ($2::date + 1)::timestamp AT TIME ZONE $3 AS hi
-  ),
-  last_review AS (
-    SELECT DISTINCT ON (r.drop_number, (r.created_at AT TIME ZONE $3)::date)
-           r.drop_number, (r.created_at AT TIME ZONE $3)::date AS day, r.status
-    FROM reviews r, bounds b
-    WHERE r.created_at >= b.lo AND r.created_at < b.hi
-    ORDER BY r.drop_number, (r.created_at AT TIME ZONE $3)::date, r.created_at DESC, r.id DESC
-  ),
-  counts AS (
-    SELECT (d.first_submitted_at AT TIME ZONE $3)::date AS day, d.project_id,
-           count(*) AS n_new, 0 AS n_resubmitted, 0 AS n_complete, 0 AS n_incomplete
-    FROM drops d, bounds b
-    WHERE d.first_submitted_at >= b.lo AND d.first_submitted_at < b.hi
-    GROUP BY 1, 2
-    UNION ALL
-    SELECT (s.sent_at AT TIME ZONE $3)::date, s.project_id, 0, count(DISTINCT s.drop_number), 0, 0
-    FROM submissions s, bounds b
-    WHERE s.is_resubmission AND s.sent_at >= b.lo AND s.sent_at < b.hi
-    GROUP BY 1, 2
-    UNION ALL
-    SELECT l.day, d.project_id, 0, 0,
-           count(*) FILTER (WHERE l.status = 'complete'), count(*) FILTER (WHERE l.status = 'incomplete')
-    FROM last_review l JOIN drops d ON d.drop_number = l.drop_number
-    GROUP BY 1, 2
-  )
-  SELECT to_char(c.day, 'YYYY-MM-DD') AS date, p.name AS project,
-         sum(n_new)::int AS new, sum(n_resubmitted)::int AS resubmitted,
-         sum(n_complete)::int AS complete, sum(n_incomplete)::int AS incomplete
-  FROM counts c JOIN projects p ON p.id = c.project_id
-  GROUP BY c.day, p.name
-  ORDER BY c.day, p.name`;
 
 type Row = Record<string, unknown>;
 
@@ -202,17 +164,4 @@ export async function getDrop(db: Queryable, dropNumber: string): Promise<DropDe
       error: strOrNull(f.error),
     })),
   };
-}
-
-export interface DailyRow {
-  date: string;
-  project: string;
-  new: number;
-  resubmitted: number;
-  complete: number;
-  incomplete: number;
-}
-
-export async function dailyStats(db: Queryable, from: string, to: string, timeZone: string): Promise<DailyRow[]> {
-  return db.query<DailyRow & Row>(DAILY, [from, to, timeZone]);
 }

@@ -11,6 +11,7 @@
 // first delivery of a drop is `new`); the stored flags, the comment line and the daily counts follow sent_at.
 import type { DropSubmission, IngestStatus } from "@wa-monitor/shared";
 import type { Queryable } from "./client.ts";
+import { missingStatsZone } from "./daily-stats.ts";
 
 const INGEST = /* sql */ `
   WITH input AS (
@@ -48,72 +49,96 @@ const INGEST = /* sql */ `
     FROM fresh
     GROUP BY drop_number
   ),
-  upserted AS (
-    -- Sorted so concurrent multi-drop batches lock drops in the same order. Status, comment and feedback of an
-    -- existing drop are settled by FLAG_RESUBMISSIONS, which knows which of the posts are the later ones.
+  created AS (
+    -- Creates the drops new to the database and locks the others without writing them (DO UPDATE … WHERE false
+    -- locks every conflicting row, updates none): SETTLE writes each existing drop once, knowing all its posts.
+    -- Sorted so concurrent multi-drop batches lock drops in the same order.
     INSERT INTO drops AS d (drop_number, project_id, status, resubmitted, first_submitted_at, last_submitted_at,
                             submission_count)
     SELECT drop_number, project_id, CASE WHEN n > 1 THEN 'resubmitted' ELSE 'new' END, n > 1, first_at, last_at, n
     FROM per_drop
     ORDER BY drop_number
-    ON CONFLICT (drop_number) DO UPDATE SET
-      resubmitted        = true,
-      first_submitted_at = least(d.first_submitted_at, excluded.first_submitted_at),
-      last_submitted_at  = greatest(d.last_submitted_at, excluded.last_submitted_at),
-      submission_count   = d.submission_count + excluded.submission_count,
-      updated_at         = now()
-    RETURNING d.drop_number, (d.xmax = 0) AS created
+    ON CONFLICT (drop_number) DO UPDATE SET updated_at = d.updated_at WHERE false
+    RETURNING d.drop_number
   )
   SELECT i.ord::int AS ord,
          f.id::text AS submission_id,
+         f.project_id::text AS project_id,
          CASE
            WHEN p.id IS NULL THEN 'unknown_group'
            WHEN f.id IS NULL THEN 'duplicate'
-           WHEN u.created AND f.rank_in_batch = 1 THEN 'new'
+           WHEN c.drop_number IS NOT NULL AND f.rank_in_batch = 1 THEN 'new'
            ELSE 'resubmission'
          END AS status
   FROM input i
   LEFT JOIN projects p ON p.group_jid = i.chat_jid
   LEFT JOIN fresh f ON f.ord = i.ord
-  LEFT JOIN upserted u ON u.drop_number = i.drop_number
+  LEFT JOIN created c ON c.drop_number = i.drop_number
   ORDER BY i.ord`;
 
-// Runs for the drops of a batch that now have more than one submission, after INGEST holds their rows, so no
-// other batch can add to them until this transaction ends. It sees every committed submission of those drops
-// (this statement's snapshot is newer than INGEST's) and flags each one after the earliest by (sent_at, id).
-// Flags only ever go from false to true: a new post can make the drop's earliest post a later one, never the
-// reverse. Then, per drop:
+// Runs for the drops that got a resubmission (a fresh post that is not their first in this batch, or any fresh
+// post of a drop that existed), after INGEST holds their rows, so no other batch can add to them until this
+// transaction ends. It sees every committed submission of those drops (this statement's snapshot is
+// newer than INGEST's) and flags each one after the earliest by (sent_at, id). Flags only ever go from false to
+// true: a new post can make the drop's earliest post a later one, never the reverse. Then, per drop:
+// - first and last post and the number of posts are taken from all its submissions;
 // - a line `Resubmitted YYYY-MM-DD HH:MM` (local time of the latest post flagged now) is added to its comment;
 //   when a late-delivered earlier post turns the existing one into the resubmission, that is the existing one;
 // - a fresh post that is not the drop's earliest means the installer posted again: the review starts over
 //   (status resubmitted, feedback_sent_at cleared) and feedback that has not gone out is cancelled. A late
 //   original behind an already reviewed post changes neither; an unreviewed drop still shows as resubmitted.
-const FLAG_RESUBMISSIONS = /* sql */ `
-  WITH ranked AS (
-    SELECT s.id, row_number() OVER (PARTITION BY s.drop_number ORDER BY s.sent_at, s.id) > 1 AS later
+// A drop INGEST created with one post is already what it should be and is not read or written again.
+// And the daily stats rollup (daily-stats.ts) takes what changed, in the zone it is kept in:
+// - `new`: a drop created now counts on the day of its first post (passed in: the items answered `new`); a
+//   late earlier post of an existing drop moves it from the day of its previous first post (the earliest of
+//   the other posts) to its own;
+// - `resubmitted`: a drop counts once per project and day of its resubmission posts, when the first of them
+//   (for that project and day) is flagged.
+// The counters are the only rows this touches that other drops share: it takes them in (day, project) order,
+// after the zone row and its drops' rows, as reviews and rebuilds do, so concurrent writers cannot deadlock.
+//
+// Every CTE here is a few rows per drop of the batch; the zone is a scalar (an InitPlan), never a join, so the
+// planner's row estimates stay those of the batch and every access is by index at any table size.
+const SETTLE = /* sql */ `
+  WITH zone AS (
+    SELECT zone FROM daily_stats_zone FOR SHARE
+  ),
+  subs AS (
+    SELECT s.id, s.drop_number, s.project_id, s.sent_at, s.is_resubmission, s.id = ANY($2::bigint[]) AS fresh,
+           row_number() OVER (PARTITION BY s.drop_number ORDER BY s.sent_at, s.id) > 1 AS later,
+           (s.sent_at AT TIME ZONE (SELECT zone FROM zone))::date AS day
     FROM submissions s
     WHERE s.drop_number = ANY($1::text[])
   ),
   flagged AS (
     UPDATE submissions s SET is_resubmission = true
-    FROM ranked r
+    FROM subs r
     WHERE s.id = r.id AND r.later AND NOT s.is_resubmission
-    RETURNING s.id, s.drop_number, s.sent_at
   ),
   per_drop AS (
-    SELECT drop_number, max(sent_at) AS latest, bool_or(id = ANY($2::bigint[])) AS reposted
-    FROM flagged
+    SELECT drop_number, bool_or(NOT fresh) AS existed,
+           min(sent_at) AS first_at, max(sent_at) AS last_at, count(*)::int AS n,
+           min(day) AS first_day, min(day) FILTER (WHERE NOT fresh) AS old_first_day,
+           max(sent_at) FILTER (WHERE later AND NOT is_resubmission) AS latest_flagged,
+           bool_or(fresh AND later) AS reposted
+    FROM subs
     GROUP BY drop_number
   ),
   updated AS (
     UPDATE drops d SET
-      status           = CASE WHEN p.reposted OR d.status = 'new' THEN 'resubmitted' ELSE d.status END,
-      feedback_sent_at = CASE WHEN p.reposted THEN NULL ELSE d.feedback_sent_at END,
-      comment          = concat_ws(E'\\n', nullif(d.comment, ''),
-                           'Resubmitted ' || to_char(p.latest AT TIME ZONE $3, 'YYYY-MM-DD HH24:MI')),
-      updated_at       = now()
+      first_submitted_at = p.first_at,
+      last_submitted_at  = p.last_at,
+      submission_count   = p.n,
+      resubmitted        = p.n > 1,
+      status             = CASE WHEN p.reposted OR (p.latest_flagged IS NOT NULL AND d.status = 'new')
+                                THEN 'resubmitted' ELSE d.status END,
+      feedback_sent_at   = CASE WHEN p.reposted THEN NULL ELSE d.feedback_sent_at END,
+      comment            = CASE WHEN p.latest_flagged IS NULL THEN d.comment
+                                ELSE concat_ws(E'\\n', nullif(d.comment, ''),
+                                  'Resubmitted ' || to_char(p.latest_flagged AT TIME ZONE $3, 'YYYY-MM-DD HH24:MI')) END,
+      updated_at         = now()
     FROM per_drop p
-    WHERE d.drop_number = p.drop_number
+    WHERE d.drop_number = p.drop_number AND (p.existed OR p.latest_flagged IS NOT NULL)
     RETURNING d.drop_number, p.reposted
   ),
   cancelled AS (
@@ -121,8 +146,32 @@ const FLAG_RESUBMISSIONS = /* sql */ `
     UPDATE feedback f SET status = 'cancelled', claimed_until = NULL, error = 'drop was resubmitted', updated_at = now()
     WHERE f.drop_number IN (SELECT drop_number FROM updated WHERE reposted)
       AND f.status IN ('pending', 'ready', 'claimed')
+  ),
+  counts AS (
+    SELECT (c.first_at AT TIME ZONE (SELECT zone FROM zone))::date AS day, c.project_id, 1 AS new, 0 AS resubmitted
+    FROM unnest($4::bigint[], $5::timestamptz[]) AS c (project_id, first_at)
+    UNION ALL
+    SELECT moved.day, d.project_id, moved.new, 0
+    FROM per_drop p
+    JOIN drops d USING (drop_number)
+    CROSS JOIN LATERAL (VALUES (p.first_day, 1), (p.old_first_day, -1)) AS moved (day, new)
+    WHERE p.existed AND p.old_first_day <> p.first_day
+    UNION ALL
+    SELECT day, project_id, 0, 1
+    FROM subs
+    GROUP BY drop_number, project_id, day
+    HAVING bool_or(later AND NOT is_resubmission) AND NOT bool_or(is_resubmission)
+  ),
+  counted AS (
+    INSERT INTO daily_stats AS t (day, project_id, new, resubmitted)
+    SELECT day, project_id, sum(new), sum(resubmitted)
+    FROM counts
+    GROUP BY day, project_id
+    HAVING sum(new) <> 0 OR sum(resubmitted) <> 0
+    ORDER BY day, project_id
+    ON CONFLICT (day, project_id) DO UPDATE SET new = t.new + excluded.new, resubmitted = t.resubmitted + excluded.resubmitted
   )
-  SELECT count(*)::int AS drops FROM updated`;
+  SELECT (SELECT zone FROM zone) AS zone`;
 
 export interface IngestResult {
   messageId: string;
@@ -136,7 +185,7 @@ export async function ingestSubmissions(
   timeZone: string,
 ): Promise<IngestResult[]> {
   const rows = await db.tx(async (q) => {
-    const rows = await q.query<{ ord: number; submission_id: string | null; status: IngestStatus }>(INGEST, [
+    const rows = await q.query<{ ord: number; submission_id: string | null; project_id: string | null; status: IngestStatus }>(INGEST, [
       items.map((s) => s.messageId),
       items.map((s) => s.chatJid),
       items.map((s) => s.dropNumber),
@@ -147,11 +196,18 @@ export async function ingestSubmissions(
       items.map((s) => s.text),
       items.map((s) => s.sentAt),
     ]);
+    // `new` answers the first post of each drop this batch created: its project and time are the drop's.
+    const created = rows.filter((r) => r.status === "new");
     const again = rows.filter((r) => r.status === "resubmission");
-    if (again.length) {
-      const drops = [...new Set(again.map((r) => items[r.ord - 1]!.dropNumber))];
-      const fresh = rows.filter((r) => r.submission_id !== null).map((r) => r.submission_id);
-      await q.query(FLAG_RESUBMISSIONS, [drops, fresh, timeZone]);
+    if (created.length || again.length) {
+      const [settled] = await q.query<{ zone: string | null }>(SETTLE, [
+        [...new Set(again.map((r) => items[r.ord - 1]!.dropNumber))],
+        rows.filter((r) => r.submission_id !== null).map((r) => r.submission_id),
+        timeZone,
+        created.map((r) => r.project_id),
+        created.map((r) => items[r.ord - 1]!.sentAt),
+      ]);
+      if (!settled?.zone) throw missingStatsZone();
     }
     return rows;
   });

@@ -1,14 +1,16 @@
-// A QA review in one transaction: merge the steps into the drop, keep the review in the history, cancel any
-// unsent feedback for the drop, and — when incomplete — schedule one feedback message for its group.
+// A QA review in one transaction: merge the steps into the drop, keep the review in the history, count it in the
+// daily stats, cancel any unsent feedback for the drop, and — when incomplete — schedule one feedback message for
+// its group.
 import { QA_STEP_KEYS, type QaSteps, type ReviewRequest } from "@wa-monitor/shared";
 import { ApiError } from "../errors.ts";
 import { composeFeedback } from "../feedback/message.ts";
 import type { Db, Queryable } from "./client.ts";
+import { countReview } from "./daily-stats.ts";
 
 const STEP_COLUMNS = QA_STEP_KEYS.join(", ");
 
 const LOCK_DROP = /* sql */ `
-  SELECT d.drop_number, p.name AS project, p.group_jid, ${STEP_COLUMNS},
+  SELECT d.drop_number, d.project_id::text AS project_id, p.name AS project, p.group_jid, ${STEP_COLUMNS},
          (SELECT s.sender_jid FROM submissions s WHERE s.drop_number = d.drop_number
           ORDER BY s.sent_at DESC, s.id DESC LIMIT 1) AS installer_jid
   FROM drops d JOIN projects p ON p.id = d.project_id
@@ -79,6 +81,8 @@ export async function reviewDrop(db: Pick<Db, "tx">, dropNumber: string, review:
       const [fb] = await q.query<{ id: string }>(SCHEDULE, [dropNumber, rev!.id, drop.group_jid, msg.text, msg.mentions, now]);
       feedbackId = fb!.id;
     }
+    // Last: every review and ingest of the project today counts on the same row, held until COMMIT.
+    await countReview(q, { dropNumber, projectId: String(drop.project_id), reviewId: rev!.id, createdAt: now });
     return { reviewId: rev!.id, feedbackId };
   });
 }

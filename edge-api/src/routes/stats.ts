@@ -1,7 +1,7 @@
 import { StatsQuery } from "@wa-monitor/shared";
 import { Hono } from "hono";
 import type { AppEnv } from "../context.ts";
-import { dailyStats } from "../db/feed.ts";
+import { dailyStats } from "../db/daily-stats.ts";
 import { requireToken } from "../http/auth.ts";
 import { validate } from "../http/validate.ts";
 
