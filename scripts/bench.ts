@@ -54,7 +54,7 @@ async function main(cleanup: Cleanup): Promise<void> {
   await benchFeed(rig, sql, "bench_feed", workerClient(env), { drops, runs: 20, pages: 20 });
 
   const edge = await serveWorker(env, cleanup);
-  await benchAgent(edge, sql, path.join(rig.dir, "agent"), cleanup, { latencyRuns: 30, messages: 5_000, pollMs: 5 });
+  await benchAgent(edge, sql, path.join(rig.dir, "agent"), cleanup, { latencyRuns: 30, messages: 5_000, pollMs: 10, maxFeedPolls: 4 });
 }
 
 const cleanup = new Cleanup();
