@@ -1,6 +1,6 @@
 // `npm run bench`: performance numbers of the real parts — the Worker's ingest, the dashboard's reads over a
-// large database, the agent → edge path, the agent's own costs and the feedback claim — printed, never asserted. Everything runs in a temp dir and is
-// torn down at the end, on error or on Ctrl-C too.
+// large database, the agent → edge path, the agent's own costs and the feedback claim — printed, never
+// asserted. Everything runs in a temp dir and is torn down at the end, on error or on Ctrl-C too.
 //
 // BENCH_DROPS (default 1000000) sets how many drops the read benchmark seeds. `--json FILE` also writes every
 // figure with its target (tools/bench/figures.ts).
