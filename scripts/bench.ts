@@ -1,6 +1,6 @@
 // `npm run bench`: performance numbers of the real parts — the Worker's ingest, the dashboard's reads over a
-// large database, and the agent → edge path — printed, never asserted. Everything runs in a temp dir and is
-// torn down at the end, on error or on Ctrl-C too.
+// large database, the agent → edge path, the agent's own costs and the feedback claim — printed, never
+// asserted. Everything runs in a temp dir and is torn down at the end, on error or on Ctrl-C too.
 //
 // BENCH_DROPS (default 1000000) sets how many drops the read benchmark seeds. `--json FILE` also writes every
 // figure with its target (tools/bench/figures.ts). Logins are as on Neon (tools/pg-auth.ts); PG_AUTH=scram-sha-256
@@ -10,6 +10,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { benchAgent } from "../tools/bench/agent.ts";
 import { benchFeed } from "../tools/bench/feed.ts";
+import { benchFeedback, OPEN_LIMITS } from "../tools/bench/feedback.ts";
 import { benchFloor } from "../tools/bench/floor.ts";
 import { benchIngest } from "../tools/bench/ingest.ts";
 import { benchDailyStats, benchIngestAtScale } from "../tools/bench/stats.ts";
@@ -58,7 +59,13 @@ async function main(cleanup: Cleanup): Promise<void> {
   await benchIngestAtScale(rig, sql, "bench_feed", workerClient(env), { drops, batches: 10 });
 
   const edge = await serveWorker(env, cleanup);
-  await benchAgent(edge, sql, path.join(rig.dir, "agent"), cleanup, { latencyRuns: 30, messages: 5_000, pollMs: 5 });
+  await benchAgent(edge, sql, path.join(rig.dir, "agent"), cleanup, { latencyRuns: 30, messages: 5_000, pollMs: 10, maxFeedPolls: 4 });
+
+  const feedbackUrl = await rig.database("bench_feedback");
+  const feedbackSql = await sqlClient(feedbackUrl);
+  cleanup.add("feedback sql client", () => feedbackSql.end());
+  const feedbackEnv = { ...edgeEnv(rig, feedbackUrl), ...OPEN_LIMITS };
+  await benchFeedback(feedbackSql, workerClient(feedbackEnv), feedbackEnv, [{ pollers: 4, limit: 500 }, { pollers: 4, limit: 50 }]);
 }
 
 const cleanup = new Cleanup();

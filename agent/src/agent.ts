@@ -75,7 +75,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const edgeUrl = env.EDGE_URL ?? config.edgeUrl;
   const abandonEdgeRequests = new AbortController();
   const edge = edgeClient(edgeUrl, env.AGENT_TOKEN, { signal: abandonEdgeRequests.signal });
-  // Delivery is defined below; the callback only runs after the first push, well after that.
+  // Delivery is defined below; the callback only runs after the first push attempt, well after that. Drops stored
+  // before it wait for it, and go the moment it is made, whatever the edge answered.
   const projectSync = startProjectSync(edge, log.child({ part: "projects" }), config.backoff, () => delivery.wake());
   projectSync.push(config.projects);
   const delivery = startDelivery({

@@ -72,6 +72,8 @@ export const AgentConfig = z
       .object({
         /** How often the edge is asked for feedback to send. */
         pollMs: z.number().int().min(100).max(60_000).default(5000),
+        /** Messages claimed per poll. The edge hands out up to 500, but each is sent one by one within its
+         * lease (120 s): a claim larger than the agent can send in time comes back as failed attempts. */
         batchSize: z.number().int().min(1).max(50).default(10),
       })
       .prefault({}),

@@ -349,6 +349,24 @@ describe("concurrency", () => {
     expect(new Set(seen).size).toBe(1000);
     expect(await sql("SELECT count(*)::int AS n, count(DISTINCT feedback_id)::int AS d FROM feedback_ledger")).toEqual([{ n: 1000, d: 1000 }]);
   });
+
+  it("with room for all, one poll takes up to 500, never more than the slots left, oldest first", async () => {
+    await setup({ FEEDBACK_PER_MINUTE: "700", FEEDBACK_PER_HOUR: "700", FEEDBACK_PER_DAY: "700", FEEDBACK_SAME_DROP_SECONDS: "0" });
+    await seedDue(800);
+    const first = await edge.agent("GET", "/v1/agent/outbox?limit=500");
+    expect(first.status).toBe(200);
+    expect(first.body.messages).toHaveLength(500);
+    const ids = first.body.messages.map((m: any) => Number(m.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    // 200 slots left of 700: the next poll gets 200 although it asks for 500, and the one after nothing.
+    expect((await edge.agent("GET", "/v1/agent/outbox?limit=500")).body.messages).toHaveLength(200);
+    expect((await edge.agent("GET", "/v1/agent/outbox?limit=500")).body.messages).toHaveLength(0);
+    expect(await sql("SELECT count(*)::int AS n, count(DISTINCT feedback_id)::int AS d FROM feedback_ledger")).toEqual([{ n: 700, d: 700 }]);
+    expect(await sql("SELECT status, count(*)::int AS n FROM feedback GROUP BY status ORDER BY status")).toEqual([
+      { status: "claimed", n: 700 },
+      { status: "pending", n: 100 },
+    ]);
+  });
 });
 
 describe("bridges", () => {

@@ -241,7 +241,9 @@ export type OutboxMessage = z.infer<typeof OutboxMessage>;
 export const OutboxResponse = z.object({ messages: z.array(OutboxMessage) });
 export type OutboxResponse = z.infer<typeof OutboxResponse>;
 
-export const OutboxQuery = z.object({ limit: z.coerce.number().int().min(1).max(50).default(10) });
+// Up to 500 per poll: a backlog is claimed in few requests, each with its own database connection. The agent
+// itself asks for no more than it can send within a lease (its feedback.batchSize, at most 50).
+export const OutboxQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(10) });
 
 export const AckRequest = z.discriminatedUnion("status", [
   z.object({

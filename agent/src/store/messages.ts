@@ -1,7 +1,8 @@
 // Storing monitored messages and queueing their drops, in one transaction per batch: a message is on disk
 // before anything downstream sees it, and its outbox rows can never exist without it (or vice versa).
-import { BufferJSON, type WAMessage } from "baileys";
+import type { WAMessage } from "baileys";
 import type { Db } from "./db.ts";
+import { decodeMessage, encodeMessage } from "./message-codec.ts";
 
 export interface StoredMessage {
   session: string;
@@ -37,21 +38,21 @@ export interface StoreBatchResult {
 }
 
 export function messageWriter(db: Db) {
+  // Positional parameters: binding by name looks every name up again for each row.
   const insertMessage = db.prepare(/* sql */ `
     INSERT INTO messages (session, chat_jid, message_id, sender_jid, sender_phone, sender_name, from_me, own, text,
-                          edit_of, sent_at, upsert_type, raw, stored_at)
-    VALUES (@session, @chatJid, @messageId, @senderJid, @senderPhone, @senderName, @fromMe, @own, @text,
-            @editOf, @sentAtMs, @upsertType, @raw, @storedAt)
+                          edit_of, sent_at, upsert_type, raw, content, stored_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     -- Seen before by this session: nothing to do, unless we only had it without its text (then it counts now).
     ON CONFLICT (session, chat_jid, message_id) DO UPDATE SET
-      text = excluded.text, raw = excluded.raw, sender_phone = coalesce(messages.sender_phone, excluded.sender_phone),
+      text = excluded.text, raw = excluded.raw, content = excluded.content,
+      sender_phone = coalesce(messages.sender_phone, excluded.sender_phone),
       sender_name = coalesce(messages.sender_name, excluded.sender_name)
     WHERE messages.text IS NULL AND excluded.text IS NOT NULL`);
   const insertOutbox = db.prepare(/* sql */ `
     INSERT INTO outbox (chat_jid, message_id, drop_number, bridge, sender_jid, sender_phone, sender_name, text,
                         sent_at, created_at)
-    VALUES (@chatJid, @messageId, @dropNumber, @bridge, @senderJid, @senderPhone, @senderName, @text, @sentAt,
-            @createdAt)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT DO NOTHING`);
 
   /** Each entry: a message and the drops it queues if it was not stored before for that session. */
@@ -60,16 +61,18 @@ export function messageWriter(db: Db) {
     let queued = 0;
     const now = Date.now();
     for (const { message: m, drops } of batch) {
-      const res = insertMessage.run({
-        ...m,
-        fromMe: m.fromMe ? 1 : 0,
-        own: m.own ? 1 : 0,
-        raw: JSON.stringify(m.raw, BufferJSON.replacer),
-        storedAt: now,
-      });
+      const { raw, content } = encodeMessage(m.raw);
+      const res = insertMessage.run(
+        m.session, m.chatJid, m.messageId, m.senderJid, m.senderPhone, m.senderName, m.fromMe ? 1 : 0, m.own ? 1 : 0,
+        m.text, m.editOf, m.sentAtMs, m.upsertType, raw, content, now,
+      );
       if (res.changes === 0) continue; // seen before by this session: already handled
       stored++;
-      for (const d of drops) queued += insertOutbox.run({ ...d, createdAt: now }).changes;
+      for (const d of drops) {
+        queued += insertOutbox.run(
+          d.chatJid, d.messageId, d.dropNumber, d.bridge, d.senderJid, d.senderPhone, d.senderName, d.text, d.sentAt, now,
+        ).changes;
+      }
     }
     return { stored, queued };
   });
@@ -77,12 +80,12 @@ export function messageWriter(db: Db) {
 
 /** Baileys' getMessage: the content of a message we stored, for retries and poll decryption. */
 export function messageReader(db: Db) {
-  const select = db.prepare<[string, string], { raw: string }>(
-    "SELECT raw FROM messages WHERE chat_jid = ? AND message_id = ? LIMIT 1",
+  const select = db.prepare<[string, string], { raw: string; content: Buffer | null }>(
+    "SELECT raw, content FROM messages WHERE chat_jid = ? AND message_id = ? LIMIT 1",
   );
   return (chatJid: string, messageId: string): WAMessage | undefined => {
     const row = select.get(chatJid, messageId);
-    return row ? (JSON.parse(row.raw, BufferJSON.reviver) as WAMessage) : undefined;
+    return row ? decodeMessage(row.raw, row.content) : undefined;
   };
 }
 

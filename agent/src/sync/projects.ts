@@ -5,7 +5,8 @@ import type { AgentConfig } from "../config.ts";
 import { backoffDelay, wakeableSleep } from "./backoff.ts";
 import { EdgeError, type EdgeClient } from "./edge-client.ts";
 
-export function startProjectSync(edge: EdgeClient, log: Logger, backoff: AgentConfig["backoff"], onSynced?: () => void) {
+/** `onAttempted` runs after every push, taken or not: delivery holds drops back until the first one. */
+export function startProjectSync(edge: EdgeClient, log: Logger, backoff: AgentConfig["backoff"], onAttempted?: () => void) {
   // Held in an object so TypeScript does not narrow it across the awaits below.
   const pending: { wanted: AgentConfig["projects"] | null } = { wanted: null };
   let stopped = false;
@@ -26,16 +27,18 @@ export function startProjectSync(edge: EdgeClient, log: Logger, backoff: AgentCo
         if (pending.wanted === projects) pending.wanted = null;
         synced = true;
         attempt = 0;
-        onSynced?.();
+        attempted = true;
+        onAttempted?.();
         log.info({ projects: projects.length }, "projects pushed to the edge");
       } catch (err) {
+        // Drops need not wait for a list the edge refuses: those of a group it lacks come back unknown_group.
+        attempted = true;
+        onAttempted?.();
         const delay = backoffDelay(attempt++, backoff.initialMs, backoff.maxMs);
         const refused = err instanceof EdgeError && !err.retryable;
         // Refused (e.g. a 409) needs a person; unreachable fixes itself. Either way keep trying.
         log[refused ? "error" : "warn"]({ err: (err as Error).message, retryInMs: delay }, refused ? "the edge refuses our project list; fix agent.yaml or the edge" : "could not push projects to the edge");
         await sleeper.sleep(delay);
-      } finally {
-        attempted = true;
       }
     }
   })();

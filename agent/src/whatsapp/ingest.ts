@@ -36,13 +36,18 @@ export function createIngest(deps: IngestDeps) {
   const write = messageWriter(deps.db);
   const lids = lidStore(deps.db);
 
-  async function senderPhone(session: string, senderJid: string | null, altJid: string | null): Promise<string | null> {
+  /** The sender's phone when the message or our LID table tells it (no await: that is nearly every message),
+   * else the LID to ask Baileys about. */
+  function knownPhone(senderJid: string | null, altJid: string | null): { phone: string | null; ask?: string } {
     const direct = phoneFromJid(senderJid) ?? phoneFromJid(altJid);
-    if (direct) return direct;
-    const lid = [senderJid, altJid].find((j) => j?.endsWith("@lid"));
-    if (!lid) return null;
+    if (direct) return { phone: direct };
+    const lid = senderJid?.endsWith("@lid") ? senderJid : altJid?.endsWith("@lid") ? altJid : null;
+    if (!lid) return { phone: null };
     const known = lids.phoneJidFor(normaliseJid(lid));
-    if (known) return phoneFromJid(known);
+    return known ? { phone: phoneFromJid(known) } : { phone: null, ask: lid };
+  }
+
+  async function askBaileys(session: string, lid: string): Promise<string | null> {
     try {
       const resolved = await deps.resolveLid?.(session, lid);
       if (resolved) {
@@ -73,7 +78,8 @@ export function createIngest(deps: IngestDeps) {
       const altUser = jidUser(m.senderAltJid);
       // Our own sessions' messages (feedback names drop numbers!) are stored but never submitted.
       const isOwn = m.fromMe || (senderUser !== null && own.has(senderUser)) || (altUser !== null && own.has(altUser));
-      const phone = await senderPhone(session, m.senderJid, m.senderAltJid);
+      const sender = knownPhone(m.senderJid, m.senderAltJid);
+      const phone = sender.ask ? await askBaileys(session, sender.ask) : sender.phone;
       const text = m.text === null ? null : fitSubmissionText(m.text);
       const message: StoredMessage = {
         session,
