@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { benchAgent } from "../tools/bench/agent.ts";
+import { benchDemoStack } from "../tools/bench/demo.ts";
 import { benchFeed } from "../tools/bench/feed.ts";
 import { benchFeedback, OPEN_LIMITS } from "../tools/bench/feedback.ts";
 import { benchFloor } from "../tools/bench/floor.ts";
@@ -66,6 +67,14 @@ async function main(cleanup: Cleanup): Promise<void> {
   cleanup.add("feedback sql client", () => feedbackSql.end());
   const feedbackEnv = { ...edgeEnv(rig, feedbackUrl), ...OPEN_LIMITS };
   await benchFeedback(feedbackSql, workerClient(feedbackEnv), feedbackEnv, [{ pollers: 4, limit: 500 }, { pollers: 4, limit: 50 }]);
+
+  // Last: the same requests through the stack `npm run demo` runs (workerd under wrangler dev), on the big database.
+  await benchDemoStack(feedUrl, sql, cleanup, {
+    reads: { drops, runs: 20, pages: 20 },
+    healthRuns: 40,
+    ingest: { batches: 20, repeats: 5 },
+    agent: { latencyRuns: 30, messages: 0, pollMs: 10, maxFeedPolls: 4 },
+  });
 }
 
 const cleanup = new Cleanup();

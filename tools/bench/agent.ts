@@ -124,9 +124,9 @@ async function feedSees(edgeUrl: string, drop: string, since: number, everyMs: n
  * feed request. Drop numbers rise from run to run so a drop posted in the same second as the previous one still
  * sorts first (the feed orders by time, then drop number).
  */
-async function visibleLatency(agent: Agent, edgeUrl: string, sql: pg.Client, drop: string, opts: AgentBenchOptions) {
+async function visibleLatency(adminUrl: string, edgeUrl: string, sql: pg.Client, drop: string, opts: AgentBenchOptions) {
   const t0 = performance.now();
-  const posted = simulate(agent.adminUrl, [drop]).then(() => performance.now() - t0);
+  const posted = simulate(adminUrl, [drop]).then(() => performance.now() - t0);
   const inPostgres = async () => (await sql.query("SELECT 1 FROM drops WHERE drop_number = $1", [drop])).rowCount === 1;
   const [stored, postgres, feed] = await Promise.all([
     posted,
@@ -136,12 +136,17 @@ async function visibleLatency(agent: Agent, edgeUrl: string, sql: pg.Client, dro
   return { stored, postgres, feed: feed.ms, polls: feed.polls, spacing: feed.spacingMs };
 }
 
-async function measureLatency(agent: Agent, edgeUrl: string, sql: pg.Client, opts: AgentBenchOptions): Promise<void> {
+/**
+ * Post → visible, `latencyRuns` times, through the agent at `adminUrl` and the edge at `edgeUrl`. Drop numbers
+ * start at `DR9<first>`, so a second run into the same database still posts drops that sort first.
+ */
+export async function measureLatency(adminUrl: string, edgeUrl: string, sql: pg.Client, opts: AgentBenchOptions, where = "agent and Worker in-process", first = 0): Promise<void> {
+  const drop = (i: number) => `DR9${String(first + i).padStart(7, "0")}`;
   // Unmeasured first pass: connections, the agent's prepared statements, JIT.
-  await visibleLatency(agent, edgeUrl, sql, "DR90000000", opts);
+  await visibleLatency(adminUrl, edgeUrl, sql, drop(0), opts);
   const runs: Awaited<ReturnType<typeof visibleLatency>>[] = [];
   for (let i = 1; i <= opts.latencyRuns; i++) {
-    runs.push(await visibleLatency(agent, edgeUrl, sql, `DR9${String(i).padStart(7, "0")}`, opts));
+    runs.push(await visibleLatency(adminUrl, edgeUrl, sql, drop(i), opts));
   }
   const onePoll = await timed(() => newestDrop(edgeUrl));
 
@@ -161,7 +166,7 @@ async function measureLatency(agent: Agent, edgeUrl: string, sql: pg.Client, opt
       `${avg((r) => r.polls).toFixed(1)} polls per run, one started every ${ms(avg((r) => r.spacing))} ms on average`,
   );
   figure(
-    "simulated post → visible in GET /v1/drops, p95",
+    `simulated post → visible in GET /v1/drops, p95 (${where})`,
     summarize(runs.map((r) => r.feed)).p95,
     "ms",
     "<= 200",
@@ -205,7 +210,7 @@ export async function benchAgent(
   const agent = await startBenchAgent(edge.url, dataDir, cleanup);
   // Delivery holds back until the edge has our projects; measure from there.
   await waitFor("the agent's project push", () => (edge.counts.get("PUT /v1/agent/projects") ?? 0) > 0, 20_000);
-  await measureLatency(agent, edge.url, sql, opts);
+  await measureLatency(agent.adminUrl, edge.url, sql, opts);
   await measureThroughput(agent, edge, sql, opts.messages);
   await measureOwnCosts(edge, path.join(dataDir, "..", "agent-memory"));
 }

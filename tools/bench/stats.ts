@@ -95,6 +95,8 @@ export async function benchDailyStats(rig: Rig, sql: pg.Client, dbName: string, 
   for (const p of await loggedPlans(rig, sql, dbName, month.run, /duration|actual time/)) line(`    ${p}`);
 }
 
+// At least 5 s in the past: WhatsApp times are whole seconds, so a drop the agent delivers right after this must
+// still sort newest in the feed.
 function submission(n: number, salt: string, dropNumber: string) {
   const project = PROJECTS[n % PROJECTS.length]!;
   return {
@@ -106,7 +108,7 @@ function submission(n: number, salt: string, dropNumber: string) {
     senderPhone: "+27821234567",
     senderName: "Thabo",
     text: `${dropNumber} done, all photos posted`,
-    sentAt: new Date(Date.now() - 60_000 + (n % 60_000)).toISOString(),
+    sentAt: new Date(Date.now() - 65_000 + (n % 60_000)).toISOString(),
   };
 }
 
