@@ -2,12 +2,10 @@
 // file means the agent refuses to start.
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { createDropDetector, GroupJid, ProjectInput } from "@wa-monitor/shared";
+import { createDropDetector, GroupJid, ProjectInput, SessionName } from "@wa-monitor/shared";
 import { isNode, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { EdgeUrl } from "./edge-url.ts";
-
-const SessionName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, "use lower-case letters, digits, - and _");
 
 export const SessionConfig = z.object({
   name: SessionName,
@@ -41,7 +39,7 @@ export type ProjectConfig = z.infer<typeof ProjectConfig>;
 export const AgentConfig = z
   .object({
     edgeUrl: EdgeUrl.default("http://127.0.0.1:8787"),
-    /** How this agent names itself in heartbeats (the edge's bridge list). */
+    /** How this agent names itself in heartbeats (the edge's session list). */
     agentName: z.string().trim().min(1).max(100).default(hostname()),
     sessions: z.array(SessionConfig).min(1),
     projects: z.array(ProjectConfig).min(1),

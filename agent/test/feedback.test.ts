@@ -1,9 +1,11 @@
-// Feedback from the edge's outbox out through the agent's send path (the simulator records what it sends),
+// Feedback the edge hands out, out through the agent's send path (the simulator records what it sends),
 // acknowledged back to the edge.
-import type { OutboxMessage } from "@wa-monitor/shared";
+import path from "node:path";
+import type { FeedbackHandOut } from "@wa-monitor/shared";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import type { Agent } from "../src/agent.ts";
-import { openStore } from "../src/store/db.ts";
+import { migrateStore, openStore } from "../src/store/db.ts";
 import { feedbackMessageId } from "../src/sync/feedback.ts";
 import { callWorker, DASHBOARD_TOKEN } from "../../edge-api/test/harness.ts";
 import {
@@ -48,12 +50,12 @@ async function dropPosted(drop: string, id: string) {
 const sent = async () => ((await (await fetch(`${agent!.adminUrl}/simulate/sent`)).json()) as any).messages as any[];
 
 /** Rewrites the edge's feedback hand-outs on their way to the agent (what a skewed agent clock would see). */
-function rewriteHandOuts(e: EdgeServer, change: (m: OutboxMessage) => OutboxMessage) {
+function rewriteHandOuts(e: EdgeServer, change: (m: FeedbackHandOut) => FeedbackHandOut) {
   const env = { DATABASE_URL: e.databaseUrl, AGENT_TOKEN, DASHBOARD_TOKEN, NEON_LOCAL_PROXY: inject("pg").proxy, NEON_LOCAL_AUTH: inject("pg").auth, TIMEZONE: "Africa/Johannesburg" };
   e.beforeHandle = async (req) => {
-    if (req.method !== "GET" || new URL(req.url).pathname !== "/v1/agent/outbox") return undefined;
+    if (req.method !== "GET" || new URL(req.url).pathname !== "/v1/agent/feedback") return undefined;
     const res = await callWorker(req, env);
-    const body = (await res.json()) as { messages: OutboxMessage[] };
+    const body = (await res.json()) as { messages: FeedbackHandOut[] };
     return Response.json({ messages: body.messages.map(change) }, { status: res.status });
   };
 }
@@ -152,8 +154,8 @@ describe("feedback through the agent", () => {
   it("reports its sessions to the edge in heartbeats", async () => {
     edge = await startEdgeServer();
     agent = await startTestAgent(edge.url, { config: { ...fastConfig(), agentName: "vps-test" } });
-    const list = await eventually(() => dash("GET", "/v1/bridges"), (r) => r.body.bridges.length === 3);
-    expect(list.body.bridges.map((b: any) => [b.agent, b.session, b.state, b.stale])).toEqual([
+    const list = await eventually(() => dash("GET", "/v1/sessions"), (r) => r.body.sessions.length === 3);
+    expect(list.body.sessions.map((b: any) => [b.agent, b.session, b.state, b.stale])).toEqual([
       ["vps-test", "backup", "open", false],
       ["vps-test", "primary", "open", false],
       ["vps-test", "sender", "open", false],
@@ -218,7 +220,7 @@ describe("feedback through the agent", () => {
     await agentCall("PUT", "/v1/agent/projects", { projects: PROJECTS.map(({ name, groupJid, enabled, description }) => ({ name, groupJid, enabled, description })) });
     await agentCall("POST", "/v1/agent/drops", {
       submissions: [
-        { messageId: "FOREIGN-1", chatJid: LAWLEY, dropNumber: "DR89898989", bridge: "other", senderJid: "27821234567@s.whatsapp.net", text: "DR89898989", sentAt: new Date().toISOString() },
+        { messageId: "FOREIGN-1", chatJid: LAWLEY, dropNumber: "DR89898989", session: "other", senderJid: "27821234567@s.whatsapp.net", text: "DR89898989", sentAt: new Date().toISOString() },
       ],
     });
     await dash("PATCH", "/v1/drops/DR89898989/review", { status: "incomplete", reviewer: "QA" });
@@ -233,17 +235,12 @@ describe("feedback through the agent", () => {
   it("carries the records of an older store over, keyed by feedback id alone", async () => {
     const dataDir = await tempDir();
     // A store as the previous version left it: schema 2, records keyed by (edge URL, id).
-    const db = openStore(dataDir);
+    const db = new Database(path.join(dataDir, "agent.sqlite"));
+    migrateStore(db, 2);
     db.exec(`
-      DROP TABLE feedback_sends; DROP INDEX outbox_rejected; DROP INDEX sim_sent_by_message;
-      CREATE TABLE feedback_sent (edge TEXT NOT NULL, id TEXT NOT NULL, chat_jid TEXT NOT NULL, session TEXT NOT NULL,
-        fallback INTEGER NOT NULL, wa_message_id TEXT NOT NULL, sent_at INTEGER NOT NULL, acked_at INTEGER, ack_error TEXT,
-        PRIMARY KEY (edge, id));
-      CREATE INDEX feedback_unacked ON feedback_sent (sent_at) WHERE acked_at IS NULL;
       INSERT INTO feedback_sent VALUES ('http://old:8787', '7', '${LAWLEY}', 'sender', 0, 'WA-A', 1000, 1100, NULL);
       INSERT INTO feedback_sent VALUES ('https://new.example', '7', '${LAWLEY}', 'sender', 0, 'WA-B', 2000, NULL, NULL);
-      INSERT INTO feedback_sent VALUES ('http://old:8787', '8', '${LAWLEY}', 'primary', 1, 'WA-C', 3000, NULL, NULL);
-      PRAGMA user_version = 2;`);
+      INSERT INTO feedback_sent VALUES ('http://old:8787', '8', '${LAWLEY}', 'primary', 1, 'WA-C', 3000, NULL, NULL);`);
     db.close();
     const upgraded = openStore(dataDir);
     expect(upgraded.prepare("SELECT id, session, fallback, wa_message_id, sent_at, acked_at FROM feedback_sends ORDER BY id").all()).toEqual([

@@ -30,15 +30,15 @@ describe("agent → edge", () => {
     const r = await simulate(agent.adminUrl, [{ session: "primary", text: "DR12345678 installed, pics attached", id: "SIM-1" }]);
     expect(r.status).toBe(200);
     const rows = await eventually(
-      () => edge!.query("SELECT drop_number, status, bridge, message_id, sender_phone FROM drops JOIN submissions USING (drop_number)"),
+      () => edge!.query("SELECT drop_number, status, session, message_id, sender_phone FROM drops JOIN submissions USING (drop_number)"),
       (r) => r.length === 1,
     );
-    expect(rows[0]).toEqual({ drop_number: "DR12345678", status: "new", bridge: "primary", message_id: "SIM-1", sender_phone: "+27821234567" });
+    expect(rows[0]).toEqual({ drop_number: "DR12345678", status: "new", session: "primary", message_id: "SIM-1", sender_phone: "+27821234567" });
     const outbox = agent.db.prepare("SELECT result, delivered_at IS NOT NULL AS delivered FROM outbox").all();
     expect(outbox).toEqual([{ result: "new", delivered: 1 }]);
   });
 
-  it("the same message via primary and backup is one submission, with the first bridge kept", async () => {
+  it("the same message via primary and backup is one submission, with the first session kept", async () => {
     edge = await startEdgeServer();
     agent = await startTestAgent(edge.url);
     await simulate(agent.adminUrl, [
@@ -49,7 +49,7 @@ describe("agent → edge", () => {
     // Give a second delivery the chance to happen if it were going to.
     await new Promise((r) => setTimeout(r, 300));
     expect(await countRows(edge)).toEqual({ drops: 1, subs: 1 });
-    expect(await edge.query("SELECT bridge FROM submissions")).toEqual([{ bridge: "backup" }]);
+    expect(await edge.query("SELECT session FROM submissions")).toEqual([{ session: "backup" }]);
     // Both numbers stored the message.
     expect(agent.db.prepare("SELECT session FROM messages WHERE message_id = 'DUAL-1' ORDER BY session").all()).toEqual([
       { session: "backup" },

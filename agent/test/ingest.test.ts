@@ -47,7 +47,7 @@ function msg(over: Partial<WAMessage> & { text?: string; participant?: string; p
   } as WAMessage;
 }
 
-const outbox = () => db.prepare("SELECT message_id, drop_number, bridge, sender_phone, sender_name, sent_at, text FROM outbox ORDER BY id").all();
+const outbox = () => db.prepare("SELECT message_id, drop_number, session, sender_phone, sender_name, sent_at, text FROM outbox ORDER BY id").all();
 const messages = () => db.prepare("SELECT session, message_id, own, text FROM messages ORDER BY stored_at, message_id, session DESC").all();
 
 beforeEach(async () => {
@@ -64,7 +64,7 @@ describe("ingest", () => {
       {
         message_id: "MSG1",
         drop_number: "DR12345678",
-        bridge: "primary",
+        session: "primary",
         sender_phone: "+27821234567",
         sender_name: "Thabo",
         sent_at: new Date(1795500000 * 1000).toISOString(),
@@ -139,7 +139,7 @@ describe("ingest", () => {
     await ingest.handle("primary", [msg({})], "append");
     await ingest.handle("backup", [msg({})], "notify");
     expect(messages().map((m: any) => m.session)).toEqual(["primary", "backup"]);
-    expect(outbox().map((r: any) => r.bridge)).toEqual(["primary"]);
+    expect(outbox().map((r: any) => r.session)).toEqual(["primary"]);
   });
 
   it("rescans an edited message: a drop the edit adds counts, under the original message id", async () => {

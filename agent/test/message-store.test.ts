@@ -9,6 +9,7 @@ import { monitoredGroups } from "../src/detect/projects.ts";
 import { createMetrics } from "../src/metrics.ts";
 import { closeStore, migrateStore, openStore, type Db } from "../src/store/db.ts";
 import { messageReader } from "../src/store/messages.ts";
+import { outboxStore } from "../src/store/outbox.ts";
 import { createIngest } from "../src/whatsapp/ingest.ts";
 import { LAWLEY, tempDir, testConfig } from "./helpers.ts";
 
@@ -90,6 +91,23 @@ describe("message store", () => {
     closeStore(db);
   });
 
+  it("carries undelivered drops of a store from before the session rename over, still naming their session", async () => {
+    const dir = await tempDir();
+    const old = new Database(path.join(dir, "agent.sqlite"));
+    migrateStore(old, 4);
+    old
+      .prepare(
+        `INSERT INTO outbox (chat_jid, message_id, drop_number, bridge, sender_jid, text, sent_at, created_at)
+         VALUES (?, 'OLD1', 'DR12345678', 'backup', '27821234567@s.whatsapp.net', 'DR12345678 done', '2026-11-24T08:15:00.000Z', 1)`,
+      )
+      .run(LAWLEY);
+    old.close();
+
+    const db = openStore(dir);
+    expect(outboxStore(db).pending(10).map((r) => [r.messageId, r.session])).toEqual([["OLD1", "backup"]]);
+    closeStore(db);
+  });
+
   it("carries messages of a store from before the content column over, readable and still deduplicated", async () => {
     const dir = await tempDir();
     const old = new Database(path.join(dir, "agent.sqlite"));
@@ -106,7 +124,7 @@ describe("message store", () => {
     old.close();
 
     const db = openStore(dir);
-    expect(db.pragma("user_version", { simple: true })).toBe(4);
+    expect(db.pragma("user_version", { simple: true })).toBe(5);
     expect(messageReader(db)(LAWLEY, "OLD1")!.message).toEqual({ conversation: "DR12345678 done" });
     const again = ingestInto(db);
     // The same message again for the same session is a repeat; the backup number's copy is its own row.

@@ -14,7 +14,7 @@ describe("store retention", () => {
     insertMsg.run("old", now - 100 * day);
     insertMsg.run("new", now - day);
     const insertOut = db.prepare(
-      "INSERT INTO outbox (chat_jid, message_id, drop_number, bridge, sender_jid, text, sent_at, created_at, delivered_at) VALUES ('g@g.us', ?, 'DR12345678', 'primary', 's', 't', 'x', ?, ?)",
+      "INSERT INTO outbox (chat_jid, message_id, drop_number, session, sender_jid, text, sent_at, created_at, delivered_at) VALUES ('g@g.us', ?, 'DR12345678', 'primary', 's', 't', 'x', ?, ?)",
     );
     insertOut.run("delivered-old", now - 100 * day, now - 100 * day);
     insertOut.run("undelivered-old", now - 100 * day, null);

@@ -1,17 +1,20 @@
-// The one app factory: request context, routes, and the central JSON error mapping.
-import { Hono } from "hono";
+// The one app factory: request context, routes (each defined once with createRoute, which is also what the
+// OpenAPI document is made of), and the central JSON error mapping.
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import type { AppEnv } from "./context.ts";
+import type { ErrorCode } from "@wa-monitor/shared";
 import { openDb } from "./db/client.ts";
 import { ConfigError, loadConfig } from "./env.ts";
 import { ApiError, errorBody, logError } from "./errors.ts";
+import { DOCUMENT, routes, SECURITY_SCHEMES } from "./http/openapi.ts";
 import { agent } from "./routes/agent.ts";
-import { bridges } from "./routes/bridges.ts";
 import { dashboard } from "./routes/dashboard.ts";
-import { projects } from "./routes/projects.ts";
 import { drops } from "./routes/drops.ts";
 import { health } from "./routes/health.ts";
+import { projects } from "./routes/projects.ts";
+import { reference } from "./routes/reference.ts";
+import { sessions } from "./routes/sessions.ts";
+import { settings } from "./routes/settings.ts";
 import { stats } from "./routes/stats.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -25,8 +28,12 @@ function afterResponse(c: { executionCtx: { waitUntil(p: Promise<unknown>): void
   }
 }
 
+// Hono's own refusals: a body that is not JSON (400), one over the limit (413), a body of another media type
+// than the route reads (415, which this API has always answered as a 400).
+const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = { 400: "invalid_json", 401: "unauthorized", 413: "payload_too_large" };
+
 export function createApp() {
-  const app = new Hono<AppEnv>();
+  const app = routes();
 
   app.use(async (c, next) => {
     c.set("config", loadConfig(c.env));
@@ -43,27 +50,33 @@ export function createApp() {
     "/v1/*",
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: (c) => c.json(errorBody("payload_too_large", `request body is over ${MAX_BODY_BYTES} bytes`), 413),
+      onError: () => {
+        throw new ApiError("payload_too_large", `request body is over ${MAX_BODY_BYTES} bytes`);
+      },
     }),
   );
 
-  app.route("/health", health);
-  app.route("/v1/agent", agent);
-  app.route("/v1/drops", drops);
-  app.route("/v1/stats", stats);
-  app.route("/v1/bridges", bridges);
-  app.route("/v1/projects", projects);
-  app.route("/", dashboard);
+  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) {
+    app.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
+  }
+  const api = app
+    .route("/", health)
+    .route("/", agent)
+    .route("/", drops)
+    .route("/", stats)
+    .route("/", sessions)
+    .route("/", projects)
+    .route("/", settings)
+    .route("/", dashboard)
+    .route("/", reference(() => app.getOpenAPI31Document(DOCUMENT)));
 
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, err.details), err.status);
     if (err instanceof HTTPException) {
-      // Hono's own validator throws this for a body that is not JSON.
-      if (err.status === 400) return c.json(errorBody("invalid_json", err.message || "malformed JSON body"), 400);
-      if (err.status === 413) return c.json(errorBody("payload_too_large", err.message), 413);
-      return c.json(errorBody(err.status === 401 ? "unauthorized" : "invalid_request", err.message), err.status);
+      const e = new ApiError(HTTP_EXCEPTION_CODES[err.status] ?? "invalid_request", err.message || "malformed request");
+      return c.json(errorBody(e.code, e.message), e.status);
     }
     if (err instanceof ConfigError) {
       logError(err.message);
@@ -84,5 +97,8 @@ export function createApp() {
     return c.json(errorBody("internal", "internal error"), 500);
   });
 
-  return app;
+  return api;
 }
+
+/** The routes' types, for typed clients (the agent's edge client): import it with `import type` only. */
+export type AppType = ReturnType<typeof createApp>;

@@ -1,16 +1,17 @@
-import type { ErrorCode } from "@wa-monitor/shared";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ERROR_STATUS, type ErrorCode, type ErrorStatus } from "@wa-monitor/shared";
 
-/** An error meant for the client: it becomes `{"error":{code,message,details}}` with its status. */
+/** An error meant for the client: it becomes `{"error":{code,message,details}}`, with the status its code has in
+ * ERROR_STATUS, so the two can never disagree. */
 export class ApiError extends Error {
-  readonly status: ContentfulStatusCode;
   readonly code: ErrorCode;
   readonly details: unknown;
-  constructor(status: ContentfulStatusCode, code: ErrorCode, message: string, details?: unknown) {
+  constructor(code: ErrorCode, message: string, details?: unknown) {
     super(message);
-    this.status = status;
     this.code = code;
     this.details = details;
+  }
+  get status(): ErrorStatus {
+    return ERROR_STATUS[this.code];
   }
 }
 

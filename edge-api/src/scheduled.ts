@@ -3,7 +3,8 @@
 import { openDb } from "./db/client.ts";
 import { loadConfig, type Env } from "./env.ts";
 import { feedbackLimits } from "./feedback/limits.ts";
-import { markStaleBridges, promoteDue } from "./feedback/schedule.ts";
+import { promoteDue } from "./feedback/schedule.ts";
+import { markStaleSessions } from "./db/sessions.ts";
 
 /** What the handler uses of workerd's ScheduledController and ExecutionContext. */
 export interface CronEvent {
@@ -19,8 +20,8 @@ export async function runScheduled(env: Env, clock: () => Date = () => new Date(
   const db = openDb(cfg);
   try {
     const feedback = await promoteDue(db, feedbackLimits(cfg), clock);
-    const stale = await markStaleBridges(db, clock(), cfg.BRIDGE_STALE_SECONDS);
-    return { ...feedback, staleBridges: stale };
+    const staleSessions = await markStaleSessions(db, clock(), cfg.BRIDGE_STALE_SECONDS);
+    return { ...feedback, staleSessions };
   } finally {
     await db.end();
   }
@@ -29,7 +30,7 @@ export async function runScheduled(env: Env, clock: () => Date = () => new Date(
 export async function scheduled(event: CronEvent, env: Env, _ctx: WaitUntil): Promise<void> {
   // The real time, not event.scheduledTime: a run that starts late must not backdate its work.
   const result = await runScheduled(env);
-  if (result.promoted.length || result.released || result.failed || result.staleBridges) {
+  if (result.promoted.length || result.released || result.failed || result.staleSessions) {
     console.log(JSON.stringify({ level: "info", msg: "scheduled", cron: event.cron, ...result }));
   }
 }

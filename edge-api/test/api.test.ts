@@ -3,6 +3,8 @@ import { inject } from "vitest";
 import { startNeonProxy, type NeonProxy } from "../../tools/neon-proxy.ts";
 import { query, sqlClient } from "../../tools/test/db.ts";
 import { AGENT_TOKEN, DASHBOARD_TOKEN, edgeHarness, LAWLEY, PROJECTS, submission, type Edge } from "./harness.ts";
+import { operations } from "./openapi-check.ts";
+import { QA_STEPS } from "@wa-monitor/shared";
 
 let edge: Edge;
 
@@ -120,7 +122,7 @@ describe("health", () => {
     const same = "the-same-token-for-both-0123";
     const bad = await edgeHarness({ AGENT_TOKEN: same, DASHBOARD_TOKEN: same });
     const logged = await capturingErrors(async () => {
-      for (const [path, token] of [["/health", null], ["/v1/drops", same], ["/v1/agent/outbox", same]] as const) {
+      for (const [path, token] of [["/health", null], ["/v1/drops", same], ["/v1/agent/feedback", same]] as const) {
         const r = await bad.call("GET", path, { token });
         expectError(r, 500, "misconfigured");
         expect(JSON.stringify(r.body)).not.toContain(same);
@@ -149,33 +151,52 @@ describe("conflicts", () => {
 });
 
 describe("auth", () => {
-  const routes: [string, string, string, unknown?][] = [
-    ["PUT", "/v1/agent/projects", "agent", { projects: PROJECTS }],
-    ["POST", "/v1/agent/drops", "agent", { submissions: [submission()] }],
-    ["GET", "/v1/drops", "dashboard"],
-    ["GET", "/v1/drops/DR10000001", "dashboard"],
-    ["GET", "/v1/stats/daily?from=2026-11-01&to=2026-11-30", "dashboard"],
-    ["GET", "/v1/projects", "dashboard"],
-    ["GET", "/v1/bridges", "dashboard"],
-    ["PATCH", "/v1/drops/DR10000001/review", "dashboard", { status: "complete", reviewer: "QA" }],
-    ["POST", "/v1/agent/heartbeat", "agent", { agent: "vps", sessions: [] }],
-    ["GET", "/v1/agent/outbox", "agent"],
-    ["POST", "/v1/agent/outbox/1/ack", "agent", { status: "failed", error: "x" }],
-  ];
-  for (const [method, path, who, json] of routes) {
-    it(`${method} ${path} needs the ${who} token`, async () => {
+  // Every operation of the document that names a bearer scheme, with the example request it documents.
+  const TOKENS: Record<string, string> = { agentToken: AGENT_TOKEN, dashboardToken: DASHBOARD_TOKEN };
+  const secured = operations.filter((op) => op.security?.length);
+
+  it("covers every /v1 operation, and only those", () => {
+    expect(secured.map((op) => op.path).every((p) => p.startsWith("/v1/"))).toBe(true);
+    expect(operations.filter((op) => op.path.startsWith("/v1/")).length).toBe(secured.length);
+  });
+
+  for (const op of secured) {
+    const [scheme, ...others] = op.security!.flatMap((s) => Object.keys(s));
+    const param = (where: string, name: string) => op.parameters?.find((p) => p.in === where && p.name === name)?.schema?.example;
+    const path = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => String(param("path", name)));
+    const query = new URLSearchParams(
+      (op.parameters ?? []).filter((p) => p.in === "query" && p.required).map((p) => [p.name, String(p.schema?.example)]),
+    ).toString();
+    const url = query ? `${path}?${query}` : path;
+    const json = op.requestBody?.content["application/json"]?.example;
+
+    it(`${op.method} ${op.path} needs the ${scheme} token`, async () => {
+      expect(others).toEqual([]);
+      expect(Object.keys(TOKENS)).toContain(scheme);
       const before = await rowCounts();
-      const wrong = who === "agent" ? DASHBOARD_TOKEN : AGENT_TOKEN;
-      expectError(await edge.call(method, path, { json }), 401, "unauthorized");
-      expectError(await edge.call(method, path, { json, token: wrong }), 401, "unauthorized");
-      expectError(await edge.call(method, path, { json, token: "x".repeat(40) }), 401, "unauthorized");
-      expectError(await edge.call(method, path, { json, headers: { authorization: "Basic YWdlbnQ6eA==" } }), 401, "unauthorized");
-      const ok = await edge.call(method, path, { json, token: who === "agent" ? AGENT_TOKEN : DASHBOARD_TOKEN });
-      expect([200, 404]).toContain(ok.status);
+      const wrong = scheme === "agentToken" ? DASHBOARD_TOKEN : AGENT_TOKEN;
+      expectError(await edge.call(op.method, url, { json }), 401, "unauthorized");
+      expectError(await edge.call(op.method, url, { json, token: wrong }), 401, "unauthorized");
+      expectError(await edge.call(op.method, url, { json, token: "x".repeat(40) }), 401, "unauthorized");
+      expectError(await edge.call(op.method, url, { json, headers: { authorization: "Basic YWdlbnQ6eA==" } }), 401, "unauthorized");
+      const ok = await edge.call(op.method, url, { json, token: TOKENS[scheme!] });
+      expect([200, 404], JSON.stringify(ok.body)).toContain(ok.status);
       expect(ok.headers.get("content-type")).toMatch(/application\/json/);
-      if (method === "GET" && !path.includes("outbox")) expect(await rowCounts()).toEqual(before);
+      // Reads change nothing (handing out feedback claims it, but touches no drop, submission or project).
+      if (op.method === "GET") expect(await rowCounts()).toEqual(before);
     });
   }
+});
+
+describe("settings", () => {
+  it("gives the dashboard the Worker's time zone and the QA steps in order, with their labels", async () => {
+    const own = await edgeHarness({ TIMEZONE: "Europe/London" });
+    const r = await own.dash("GET", "/v1/settings");
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ timeZone: "Europe/London", qaSteps: QA_STEPS.map(({ key, label }) => ({ key, label })) });
+    expect(r.body.qaSteps[0]).toEqual({ key: "house_photo", label: "House photo" });
+    expect(r.body.qaSteps).toHaveLength(12);
+  });
 });
 
 describe("bad input changes nothing", () => {

@@ -80,7 +80,7 @@ describe("a login the server refuses", () => {
     try {
       const base = await edgeHarness();
       const edge = await edgeHarness({ DATABASE_URL: url(base.databaseUrl) });
-      const sub = { messageId: "3EB0REFUSED", chatJid: PROJECTS[0]!.groupJid, dropNumber: "DR10000001", bridge: "primary",
+      const sub = { messageId: "3EB0REFUSED", chatJid: PROJECTS[0]!.groupJid, dropNumber: "DR10000001", session: "primary",
         senderJid: "27821234567@s.whatsapp.net", text: "DR10000001", sentAt: "2026-11-24T08:15:00.000Z" };
       const tx = await edge.agent("POST", "/v1/agent/drops", { submissions: [sub] }); // a transaction
       const read = await edge.dash("GET", "/v1/drops"); // a plain query

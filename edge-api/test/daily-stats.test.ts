@@ -105,7 +105,7 @@ async function play(edge: Edge, s: Scenario): Promise<void> {
           messageId: `3EB0${tag}M${m}`,
           chatJid: PROJECTS[s.messages[m]!.project]!.groupJid,
           dropNumber: drop(k),
-          bridge: "primary",
+          session: "primary",
           senderJid: "27821234567@s.whatsapp.net",
           text: `${drop(k)} done`,
           sentAt: new Date(s.messages[m]!.at).toISOString(),
@@ -221,7 +221,7 @@ describe("daily stats in a time zone other than the rollup's", () => {
     // 22:30Z is the next day in Johannesburg, the same day in London.
     const sentAt = new Date(FIRST_MIDNIGHT + 30 * MINUTE).toISOString();
     const post = await london.agent("POST", "/v1/agent/drops", {
-      submissions: [{ messageId: "tz1", chatJid: PROJECTS[0]!.groupJid, dropNumber: "DR77700001", bridge: "primary", senderJid: "2782@s.whatsapp.net", text: "DR77700001", sentAt }],
+      submissions: [{ messageId: "tz1", chatJid: PROJECTS[0]!.groupJid, dropNumber: "DR77700001", session: "primary", senderJid: "2782@s.whatsapp.net", text: "DR77700001", sentAt }],
     });
     expect(post.status).toBe(200);
 
@@ -253,7 +253,7 @@ describe("rebuilding while ingest and reviews run", () => {
   // 22:30Z: the next day in Johannesburg, the same day in London.
   const NEAR_MIDNIGHT = new Date(FIRST_MIDNIGHT + 30 * MINUTE).toISOString();
   const item = (messageId: string, dropNumber: string) => ({
-    messageId, chatJid: PROJECTS[0]!.groupJid, dropNumber, bridge: "primary", senderJid: "2782@s.whatsapp.net", text: dropNumber, sentAt: NEAR_MIDNIGHT,
+    messageId, chatJid: PROJECTS[0]!.groupJid, dropNumber, session: "primary", senderJid: "2782@s.whatsapp.net", text: dropNumber, sentAt: NEAR_MIDNIGHT,
   });
 
   /** Resolves once a statement containing `sql` waits for a lock in the edge's database. */

@@ -19,7 +19,7 @@ beforeAll(async () => {
   expect((await edge.agent("PUT", "/v1/agent/projects", { projects: PROJECTS })).status).toBe(200);
   const posts = [
     submission({ dropNumber: DROP, messageId: "dd-1", sentAt: "2026-11-24T08:15:00.000Z", text: `${DROP} done` }),
-    submission({ dropNumber: DROP, messageId: "dd-2", sentAt: "2026-11-24T09:40:00.000Z", senderName: "Lerato", bridge: "backup", senderPhone: null }),
+    submission({ dropNumber: DROP, messageId: "dd-2", sentAt: "2026-11-24T09:40:00.000Z", senderName: "Lerato", session: "backup", senderPhone: null }),
   ];
   for (const p of posts) expect((await edge.agent("POST", "/v1/agent/drops", { submissions: [p] })).status).toBe(200);
   const review = (status: string, steps: Record<string, boolean>, comment?: string) =>
@@ -56,7 +56,8 @@ describe("GET /v1/drops/:dropNumber", () => {
       subs.map((s) => ({
         messageId: s.message_id,
         chatJid: s.chat_jid,
-        bridge: s.bridge,
+        session: s.session,
+        bridge: s.session,
         senderJid: s.sender_jid,
         senderPhone: s.sender_phone,
         senderName: s.sender_name,

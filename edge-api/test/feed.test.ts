@@ -28,7 +28,7 @@ beforeAll(async () => {
     sentAt: "2026-11-24T10:00:00.000Z",
     senderName: "Lerato",
     senderPhone: "+27831112222",
-    bridge: "backup",
+    session: "backup",
   });
   expect((await edge.agent("POST", "/v1/agent/drops", { submissions: [resub] })).body.results[0].status).toBe("resubmission");
 });
@@ -45,6 +45,7 @@ describe("GET /v1/drops", () => {
       project: lawley.name,
       senderName: "Lerato",
       senderPhone: "+27831112222",
+      session: "backup",
       bridge: "backup",
       firstSubmittedAt: "2026-11-23T06:00:00.000Z",
       lastSubmittedAt: "2026-11-24T10:00:00.000Z",
@@ -87,7 +88,7 @@ describe("GET /v1/drops/:dropNumber", () => {
     const r = await edge.dash("GET", "/v1/drops/DR00000101");
     expect(r.status).toBe(200);
     const d = DropDetail.parse(r.body);
-    expect(d.submissions.map((s) => [s.messageId, s.bridge, s.resubmission])).toEqual([
+    expect(d.submissions.map((s) => [s.messageId, s.session, s.resubmission])).toEqual([
       ["f1", "primary", false],
       ["f1-again", "backup", true],
     ]);

@@ -177,12 +177,12 @@ describe("rate limits (controllable clock)", () => {
   });
 });
 
-describe("agent outbox", () => {
+describe("feedback hand-out", () => {
   it("claims for a lease, never hands a message out twice, and acks idempotently", async () => {
     await setup();
     const [drop] = await newDrops(1);
     const fid = (await review(drop!, { status: "incomplete" })).body.feedbackId;
-    const poll = await edge.agent("GET", "/v1/agent/outbox?limit=5");
+    const poll = await edge.agent("GET", "/v1/agent/feedback?limit=5");
     expect(poll.status).toBe(200);
     expect(poll.body.messages).toEqual([
       {
@@ -199,14 +199,14 @@ describe("agent outbox", () => {
     // The lease is counted on the edge's clock: the agent gets what is left of it, not a time to compare with its own.
     expect(poll.body.messages[0].leaseSeconds).toBeGreaterThanOrEqual(118);
     expect(poll.body.messages[0].leaseSeconds).toBeLessThanOrEqual(120);
-    expect((await edge.agent("GET", "/v1/agent/outbox")).body.messages).toEqual([]);
+    expect((await edge.agent("GET", "/v1/agent/feedback")).body.messages).toEqual([]);
     const ack = { status: "sent", waMessageId: "3EB0FEEDBACK1", session: "sender" };
-    expect((await edge.agent("POST", `/v1/agent/outbox/${fid}/ack`, ack)).body).toEqual({ id: fid, status: "sent" });
+    expect((await edge.agent("POST", `/v1/agent/feedback/${fid}/ack`, ack)).body).toEqual({ id: fid, status: "sent" });
     const [first] = await sql("SELECT feedback_sent_at FROM drops");
     expect(first.feedback_sent_at).not.toBeNull();
     // Acking again — or a late "failed" — changes nothing.
-    expect((await edge.agent("POST", `/v1/agent/outbox/${fid}/ack`, { ...ack, waMessageId: "OTHER" })).body.status).toBe("sent");
-    expect((await edge.agent("POST", `/v1/agent/outbox/${fid}/ack`, { status: "failed", error: "late" })).body.status).toBe("sent");
+    expect((await edge.agent("POST", `/v1/agent/feedback/${fid}/ack`, { ...ack, waMessageId: "OTHER" })).body.status).toBe("sent");
+    expect((await edge.agent("POST", `/v1/agent/feedback/${fid}/ack`, { status: "failed", error: "late" })).body.status).toBe("sent");
     expect(await sql("SELECT status, wa_message_id, sent_by FROM feedback")).toEqual([{ status: "sent", wa_message_id: "3EB0FEEDBACK1", sent_by: "sender" }]);
     const [second] = await sql("SELECT feedback_sent_at FROM drops");
     expect(second.feedback_sent_at).toEqual(first.feedback_sent_at);
@@ -215,26 +215,39 @@ describe("agent outbox", () => {
     expect(detail.body.feedback).toMatchObject([{ id: fid, status: "sent", attempts: 1 }]);
   });
 
+  it("still hands out and acks under the deprecated /v1/agent/outbox paths, for agents not yet updated", async () => {
+    await setup();
+    const [drop] = await newDrops(1);
+    const fid = (await review(drop!, { status: "incomplete" })).body.feedbackId;
+    const poll = await edge.agent("GET", "/v1/agent/outbox?limit=5");
+    expect(poll.body.messages.map((m: any) => [m.id, m.dropNumber, m.attempt])).toEqual([[fid, drop, 1]]);
+    expect((await edge.agent("GET", "/v1/agent/feedback")).body.messages).toEqual([]); // one queue, either path
+    const ack = { status: "sent", waMessageId: "3EB0FEEDBACK2", session: "sender" };
+    expect((await edge.agent("POST", `/v1/agent/outbox/${fid}/ack`, ack)).body).toEqual({ id: fid, status: "sent" });
+    expect(await sql("SELECT status, wa_message_id FROM feedback")).toEqual([{ status: "sent", wa_message_id: "3EB0FEEDBACK2" }]);
+    expect((await edge.dash("GET", "/v1/agent/outbox")).status).toBe(401);
+  });
+
   it("answers bad acks with JSON errors", async () => {
     await setup();
-    expect((await edge.agent("POST", "/v1/agent/outbox/999/ack", { status: "sent", waMessageId: "x" })).status).toBe(404);
-    expect((await edge.agent("POST", "/v1/agent/outbox/abc/ack", { status: "sent", waMessageId: "x" })).status).toBe(400);
-    expect((await edge.agent("POST", "/v1/agent/outbox/1/ack", { status: "maybe" })).status).toBe(400);
-    expect((await edge.agent("GET", "/v1/agent/outbox?limit=1000")).status).toBe(400);
+    expect((await edge.agent("POST", "/v1/agent/feedback/999/ack", { status: "sent", waMessageId: "x" })).status).toBe(404);
+    expect((await edge.agent("POST", "/v1/agent/feedback/abc/ack", { status: "sent", waMessageId: "x" })).status).toBe(400);
+    expect((await edge.agent("POST", "/v1/agent/feedback/1/ack", { status: "maybe" })).status).toBe(400);
+    expect((await edge.agent("GET", "/v1/agent/feedback?limit=1000")).status).toBe(400);
     const bigJid = { projects: [{ name: "Big", groupJid: `${"1".repeat(10_000)}@g.us`, enabled: true }] };
     expect((await edge.agent("PUT", "/v1/agent/projects", bigJid)).status).toBe(400);
-    expect((await edge.dash("GET", "/v1/agent/outbox")).status).toBe(401);
+    expect((await edge.dash("GET", "/v1/agent/feedback")).status).toBe(401);
   });
 
   it("a failed ack or an expired lease hands the message out again, until the attempts run out", async () => {
     await setup({ FEEDBACK_MAX_ATTEMPTS: "2" });
     const [drop] = await newDrops(1);
     const fid = (await review(drop!, { status: "incomplete" })).body.feedbackId;
-    const first = await edge.agent("GET", "/v1/agent/outbox");
+    const first = await edge.agent("GET", "/v1/agent/feedback");
     expect(first.body.messages.map((m: any) => m.id)).toEqual([fid]);
-    await edge.agent("POST", `/v1/agent/outbox/${fid}/ack`, { status: "failed", error: "sender session closed" });
+    await edge.agent("POST", `/v1/agent/feedback/${fid}/ack`, { status: "failed", error: "sender session closed" });
     // Back to ready: the next poll gets it again (attempt 2), and this time no ack comes.
-    expect((await edge.agent("GET", "/v1/agent/outbox")).body.messages.map((m: any) => m.id)).toEqual([fid]);
+    expect((await edge.agent("GET", "/v1/agent/feedback")).body.messages.map((m: any) => m.id)).toEqual([fid]);
     const lease = loadConfig(edge.env).FEEDBACK_LEASE_SECONDS;
     await promote(plus(new Date(), lease + 1));
     expect(await sql("SELECT status, attempts, error FROM feedback")).toEqual([{ status: "failed", attempts: 2, error: "no ack before the lease expired" }]);
@@ -244,12 +257,12 @@ describe("agent outbox", () => {
     await setup();
     const [drop] = await newDrops(1);
     const fid = (await review(drop!, { status: "incomplete" })).body.feedbackId;
-    await edge.agent("GET", "/v1/agent/outbox");
+    await edge.agent("GET", "/v1/agent/feedback");
     await promote(plus(new Date(), 121)); // lease 1 expires: ready again
-    const second = await edge.agent("GET", "/v1/agent/outbox");
+    const second = await edge.agent("GET", "/v1/agent/feedback");
     expect(second.body.messages).toMatchObject([{ id: fid, attempt: 2 }]);
     // The first claimant finally reports failure: it no longer holds the message, so nothing changes.
-    expect((await edge.agent("POST", `/v1/agent/outbox/${fid}/ack`, { status: "failed", error: "late", attempt: 1 })).body.status).toBe("claimed");
+    expect((await edge.agent("POST", `/v1/agent/feedback/${fid}/ack`, { status: "failed", error: "late", attempt: 1 })).body.status).toBe("claimed");
     const sentAt = plus(new Date(), 30);
     await withLimits({}, (db, l) => acknowledge(db, fid, { status: "sent", waMessageId: "WA-2" }, sentAt, l.maxAttempts));
     const slots = await sql("SELECT taken_at FROM feedback_ledger ORDER BY id");
@@ -261,10 +274,10 @@ describe("agent outbox", () => {
     await setup();
     const [drop] = await newDrops(1);
     const fid = (await review(drop!, { status: "incomplete" })).body.feedbackId;
-    await edge.agent("GET", "/v1/agent/outbox");
+    await edge.agent("GET", "/v1/agent/feedback");
     await promote(plus(new Date(), 121));
     expect(await sql("SELECT status, attempts FROM feedback")).toEqual([{ status: "ready", attempts: 1 }]);
-    expect((await edge.agent("GET", "/v1/agent/outbox")).body.messages.map((m: any) => m.id)).toEqual([fid]);
+    expect((await edge.agent("GET", "/v1/agent/feedback")).body.messages.map((m: any) => m.id)).toEqual([fid]);
     expect(await sql("SELECT status, attempts FROM feedback")).toEqual([{ status: "claimed", attempts: 2 }]);
   });
 });
@@ -274,13 +287,13 @@ describe("a sent ack after a resubmission cancelled the message", () => {
     await setup();
     const [drop] = await newDrops(1);
     const fid = (await review(drop!, { status: "incomplete" })).body.feedbackId;
-    expect((await edge.agent("GET", "/v1/agent/outbox")).body.messages.map((m: any) => m.id)).toEqual([fid]);
+    expect((await edge.agent("GET", "/v1/agent/feedback")).body.messages.map((m: any) => m.id)).toEqual([fid]);
     // While the agent holds the claim, the installer posts the drop again: the message is cancelled...
     const again = submission({ dropNumber: drop, messageId: "again", sentAt: "2026-11-24T09:00:00.000Z" });
     expect((await edge.agent("POST", "/v1/agent/drops", { submissions: [again] })).body.results[0].status).toBe("resubmission");
     expect(await sql("SELECT status FROM feedback")).toEqual([{ status: "cancelled" }]);
     // ...but the agent had already posted it. The ack says so, and the drop shows it.
-    const ack = await edge.agent("POST", `/v1/agent/outbox/${fid}/ack`, { status: "sent", waMessageId: "3EB0LATE", session: "sender" });
+    const ack = await edge.agent("POST", `/v1/agent/feedback/${fid}/ack`, { status: "sent", waMessageId: "3EB0LATE", session: "sender" });
     expect(ack.body).toEqual({ id: fid, status: "sent" });
     const detail = (await edge.dash("GET", `/v1/drops/${drop}`)).body;
     expect(detail.feedback).toMatchObject([{ id: fid, status: "sent", sentAt: expect.any(String) }]);
@@ -303,7 +316,7 @@ describe("a sent ack after a resubmission cancelled the message", () => {
     await sql(`CREATE TRIGGER note_cancel BEFORE UPDATE ON feedback FOR EACH ROW EXECUTE FUNCTION note_cancel()`);
     const ids = await sql<{ id: string; drop_number: string }>("SELECT id::text AS id, drop_number FROM feedback");
     await Promise.all([
-      ...ids.map((f) => edge.agent("POST", `/v1/agent/outbox/${f.id}/ack`, { status: "sent", waMessageId: `WA-${f.id}` })),
+      ...ids.map((f) => edge.agent("POST", `/v1/agent/feedback/${f.id}/ack`, { status: "sent", waMessageId: `WA-${f.id}` })),
       ...drops.map((d, i) => edge.agent("POST", "/v1/agent/drops", { submissions: [submission({ dropNumber: d, messageId: `again-${i}` })] })),
     ]);
     const rows = await sql(
@@ -324,7 +337,7 @@ describe("concurrency", () => {
     const now = new Date();
     const claimed = await Promise.all([
       ...Array.from({ length: 4 }, () => runScheduled(edge.env, () => now).then(() => [])),
-      ...Array.from({ length: 4 }, () => edge.agent("GET", "/v1/agent/outbox?limit=50").then((r) => r.body.messages.map((m: any) => m.id))),
+      ...Array.from({ length: 4 }, () => edge.agent("GET", "/v1/agent/feedback?limit=50").then((r) => r.body.messages.map((m: any) => m.id))),
     ]);
     const ids = claimed.flat();
     expect(ids.length).toBeLessThanOrEqual(2);
@@ -341,7 +354,7 @@ describe("concurrency", () => {
       const now = new Date();
       const batches = await Promise.all([
         ...Array.from({ length: 4 }, () => runScheduled(edge.env, () => now).then(() => [] as string[])),
-        ...Array.from({ length: 4 }, () => edge.agent("GET", "/v1/agent/outbox?limit=50").then((r) => r.body.messages.map((m: any) => m.id) as string[])),
+        ...Array.from({ length: 4 }, () => edge.agent("GET", "/v1/agent/feedback?limit=50").then((r) => r.body.messages.map((m: any) => m.id) as string[])),
       ]);
       seen.push(...batches.flat());
     }
@@ -353,14 +366,14 @@ describe("concurrency", () => {
   it("with room for all, one poll takes up to 500, never more than the slots left, oldest first", async () => {
     await setup({ FEEDBACK_PER_MINUTE: "700", FEEDBACK_PER_HOUR: "700", FEEDBACK_PER_DAY: "700", FEEDBACK_SAME_DROP_SECONDS: "0" });
     await seedDue(800);
-    const first = await edge.agent("GET", "/v1/agent/outbox?limit=500");
+    const first = await edge.agent("GET", "/v1/agent/feedback?limit=500");
     expect(first.status).toBe(200);
     expect(first.body.messages).toHaveLength(500);
     const ids = first.body.messages.map((m: any) => Number(m.id));
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     // 200 slots left of 700: the next poll gets 200 although it asks for 500, and the one after nothing.
-    expect((await edge.agent("GET", "/v1/agent/outbox?limit=500")).body.messages).toHaveLength(200);
-    expect((await edge.agent("GET", "/v1/agent/outbox?limit=500")).body.messages).toHaveLength(0);
+    expect((await edge.agent("GET", "/v1/agent/feedback?limit=500")).body.messages).toHaveLength(200);
+    expect((await edge.agent("GET", "/v1/agent/feedback?limit=500")).body.messages).toHaveLength(0);
     expect(await sql("SELECT count(*)::int AS n, count(DISTINCT feedback_id)::int AS d FROM feedback_ledger")).toEqual([{ n: 700, d: 700 }]);
     expect(await sql("SELECT status, count(*)::int AS n FROM feedback GROUP BY status ORDER BY status")).toEqual([
       { status: "claimed", n: 700 },
@@ -369,7 +382,7 @@ describe("concurrency", () => {
   });
 });
 
-describe("bridges", () => {
+describe("sessions", () => {
   it("records heartbeats and flags sessions whose agent went quiet", async () => {
     await setup();
     const hb = {
@@ -381,19 +394,31 @@ describe("bridges", () => {
     };
     expect((await edge.agent("POST", "/v1/agent/heartbeat", hb)).status).toBe(200);
     expect((await edge.agent("POST", "/v1/agent/heartbeat", { agent: "x", sessions: [{ name: "Bad Name" }] })).status).toBe(400);
-    await edge.agent("POST", "/v1/agent/drops", { submissions: [submission({ bridge: "primary" })] });
-    let list = await edge.dash("GET", "/v1/bridges");
-    expect(list.body.bridges).toMatchObject([
+    await edge.agent("POST", "/v1/agent/drops", { submissions: [submission({ session: "primary" })] });
+    let list = await edge.dash("GET", "/v1/sessions");
+    expect(list.body.sessions).toMatchObject([
       { agent: "vps-1", session: "primary", state: "open", stale: false, lastMessageAt: expect.any(String) },
       { agent: "vps-1", session: "sender", state: "qr", stale: false, lastMessageAt: null },
     ]);
     const r = await runScheduled(edge.env, () => plus(new Date(), 121));
-    expect(r.staleBridges).toBe(2);
-    list = await edge.dash("GET", "/v1/bridges");
-    expect(list.body.bridges.map((b: any) => b.stale)).toEqual([true, true]);
+    expect(r.staleSessions).toBe(2);
+    list = await edge.dash("GET", "/v1/sessions");
+    expect(list.body.sessions.map((b: any) => b.stale)).toEqual([true, true]);
     await edge.agent("POST", "/v1/agent/heartbeat", hb);
-    list = await edge.dash("GET", "/v1/bridges");
-    expect(list.body.bridges.map((b: any) => b.stale)).toEqual([false, false]);
+    list = await edge.dash("GET", "/v1/sessions");
+    expect(list.body.sessions.map((b: any) => b.stale)).toEqual([false, false]);
+    expect((await edge.agent("GET", "/v1/sessions")).status).toBe(401);
+  });
+
+  it("answers the deprecated GET /v1/bridges with the same sessions under the old name", async () => {
+    await setup();
+    await edge.agent("POST", "/v1/agent/heartbeat", {
+      agent: "vps-1",
+      sessions: [{ name: "primary", role: "capture", state: "open", phone: null, lastEventAt: null }],
+    });
+    const sessions = (await edge.dash("GET", "/v1/sessions")).body.sessions;
+    expect(sessions).toHaveLength(1);
+    expect((await edge.dash("GET", "/v1/bridges")).body).toEqual({ bridges: sessions });
     expect((await edge.agent("GET", "/v1/bridges")).status).toBe(401);
   });
 });

@@ -29,7 +29,7 @@ const mangledSubmission = fc.record({
   messageId: fc.oneof(fc.string({ maxLength: 200 }), junk),
   chatJid: fc.oneof(fc.constant(PROJECTS[0]!.groupJid), fc.string(), junk),
   dropNumber: fc.oneof(fc.stringMatching(/^DR\d{8}$/), fc.string(), junk),
-  bridge: fc.oneof(fc.constant("primary"), fc.string(), junk),
+  session: fc.oneof(fc.constant("primary"), fc.string(), junk),
   senderJid: fc.oneof(fc.string(), junk),
   text: fc.oneof(fc.string(), junk),
   sentAt: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string(), junk),
@@ -85,7 +85,7 @@ describe("fuzzing the API", () => {
         const targets: [string, string, string][] = [
           ["PATCH", "/v1/drops/DR81818181/review", DASHBOARD_TOKEN],
           ["POST", "/v1/agent/heartbeat", AGENT_TOKEN],
-          ["POST", `/v1/agent/outbox/${encodeURIComponent(id)}/ack`, AGENT_TOKEN],
+          ["POST", `/v1/agent/feedback/${encodeURIComponent(id)}/ack`, AGENT_TOKEN],
           ["PUT", "/v1/agent/projects", AGENT_TOKEN],
         ];
         for (const [method, path, token] of targets) {

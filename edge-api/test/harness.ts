@@ -6,6 +6,7 @@ import { inject } from "vitest";
 import { freshDatabase, query } from "../../tools/test/db.ts";
 import type { Env } from "../src/env.ts";
 import { callWorker, EXAMPLE_PROJECTS } from "../../tools/worker.ts";
+import { checkAnswer } from "./openapi-check.ts";
 
 export { callWorker };
 
@@ -59,6 +60,8 @@ export async function edgeHarness(overrides: Partial<Env> = {}) {
     } catch {
       /* leave as text; tests assert JSON where it matters */
     }
+    // Every answer a test sees is one the OpenAPI document describes.
+    checkAnswer(method, path, res.status, res.headers.get("content-type"), parsed);
     return { status: res.status, body: parsed as T, headers: res.headers };
   }
 
@@ -85,7 +88,7 @@ export function submission(over: Record<string, unknown> = {}) {
     messageId: `3EB0${String(seq).padStart(16, "0")}`,
     chatJid: LAWLEY,
     dropNumber: "DR10000001",
-    bridge: "primary",
+    session: "primary",
     senderJid: "27821234567@s.whatsapp.net",
     senderPhone: "+27821234567",
     senderName: "Thabo",

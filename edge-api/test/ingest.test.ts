@@ -28,18 +28,33 @@ describe("POST /v1/agent/drops", () => {
     expect(drop).toMatchObject({ drop_number: "DR12345678", status: "new", resubmitted: false, submission_count: 1 });
     const subs = await dbRows("SELECT * FROM submissions");
     expect(subs).toHaveLength(1);
-    expect(subs[0]).toMatchObject({ message_id: "m1", bridge: "primary", sender_phone: "+27821234567" });
+    expect(subs[0]).toMatchObject({ message_id: "m1", session: "primary", sender_phone: "+27821234567" });
   });
 
-  it("treats the same message from the backup bridge as a duplicate and keeps the first bridge", async () => {
+  it("treats the same message from the backup session as a duplicate and keeps the first session", async () => {
     const msg = submission({ dropNumber: "DR12345678", messageId: "m1" });
     expect(await post([msg])).toEqual(["new"]);
-    expect(await post([{ ...msg, bridge: "backup" }])).toEqual(["duplicate"]);
+    expect(await post([{ ...msg, session: "backup" }])).toEqual(["duplicate"]);
     expect(await post([msg])).toEqual(["duplicate"]);
-    const subs = await dbRows("SELECT bridge FROM submissions");
-    expect(subs).toEqual([{ bridge: "primary" }]);
+    const subs = await dbRows("SELECT session FROM submissions");
+    expect(subs).toEqual([{ session: "primary" }]);
     const [drop] = await dbRows("SELECT status, resubmitted, submission_count FROM drops");
     expect(drop).toEqual({ status: "new", resubmitted: false, submission_count: 1 });
+  });
+
+  it("takes the session from the deprecated `bridge` field of agents not yet updated, and refuses the two disagreeing", async () => {
+    const { session: _, ...old } = submission({ dropNumber: "DR12345678", messageId: "m1" });
+    expect(await post([{ ...old, bridge: "backup" }])).toEqual(["new"]);
+    expect(await post([{ ...old, messageId: "m2", bridge: "backup", session: "backup" }])).toEqual(["resubmission"]);
+    expect(await dbRows("SELECT session FROM submissions ORDER BY id")).toEqual([{ session: "backup" }, { session: "backup" }]);
+    const [item] = (await edge.dash("GET", "/v1/drops")).body.items;
+    expect(item).toMatchObject({ session: "backup", bridge: "backup" });
+    for (const bad of [{ ...old, messageId: "m3", bridge: "backup", session: "primary" }, { ...old, messageId: "m4" }]) {
+      const r = await edge.agent("POST", "/v1/agent/drops", { submissions: [bad] });
+      expect(r.status).toBe(400);
+      expect(r.body.error.details.map((i: { path: unknown[] }) => i.path.join("."))).toEqual(["bridge" in bad ? "submissions.0.bridge" : "submissions.0.session"]);
+    }
+    expect(await dbRows("SELECT count(*)::int AS n FROM submissions")).toEqual([{ n: 2 }]);
   });
 
   it("recognises a resubmission and resets the review state", async () => {
@@ -71,7 +86,7 @@ describe("POST /v1/agent/drops", () => {
     const b = submission({ dropNumber: "DR00000002", messageId: "b" });
     const b2 = submission({ dropNumber: "DR00000002", messageId: "b2", sentAt: "2026-11-24T09:00:00.000Z" });
     const stranger = submission({ dropNumber: "DR00000003", messageId: "c", chatJid: "120363000000000000@g.us" });
-    expect(await post([a, b, a, b2, stranger, { ...a, bridge: "backup" }])).toEqual([
+    expect(await post([a, b, a, b2, stranger, { ...a, session: "backup" }])).toEqual([
       "new",
       "new",
       "duplicate",
@@ -99,7 +114,7 @@ describe("POST /v1/agent/drops", () => {
   it("gives exactly one `new` to 20 concurrent posts of the same message", async () => {
     const msg = submission({ dropNumber: "DR55555555", messageId: "race" });
     const all = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => post([{ ...msg, bridge: i % 2 ? "backup" : "primary" }])),
+      Array.from({ length: 20 }, (_, i) => post([{ ...msg, session: i % 2 ? "backup" : "primary" }])),
     );
     const flat = all.flat();
     expect(flat.filter((s) => s === "new")).toHaveLength(1);

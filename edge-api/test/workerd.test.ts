@@ -10,6 +10,7 @@ import { freshDatabase } from "../../tools/test/db.ts";
 import { freePort } from "../../tools/ports.ts";
 import { firstReply, sentBeforeFirstReply, wireRecorder } from "../../tools/test/wire.ts";
 import { AGENT_TOKEN, DASHBOARD_TOKEN, PROJECTS, submission } from "./harness.ts";
+import { apiDocument } from "./openapi-check.ts";
 
 let edge: EdgeDev;
 let proxy: NeonProxy;
@@ -79,11 +80,17 @@ describe("edge under wrangler dev (workerd)", () => {
     const msg = submission({ dropNumber: "DR42424242", messageId: "wd-1" });
     const first = await call("POST", "/v1/agent/drops", AGENT_TOKEN, { submissions: [msg] });
     expect(first.body.results.map((r: any) => r.status)).toEqual(["new"]);
-    const again = await call("POST", "/v1/agent/drops", AGENT_TOKEN, { submissions: [{ ...msg, bridge: "backup" }] });
+    const again = await call("POST", "/v1/agent/drops", AGENT_TOKEN, { submissions: [{ ...msg, session: "backup" }] });
     expect(again.body.results.map((r: any) => r.status)).toEqual(["duplicate"]);
     const feed = await call("GET", "/v1/drops", DASHBOARD_TOKEN);
     expect(feed.status).toBe(200);
-    expect(feed.body.items.map((i: any) => [i.dropNumber, i.bridge])).toEqual([["DR42424242", "primary"]]);
+    expect(feed.body.items.map((i: any) => [i.dropNumber, i.session])).toEqual([["DR42424242", "primary"]]);
+  });
+
+  it("serves the OpenAPI document it is built from", async () => {
+    const r = await call("GET", "/openapi.json");
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual(JSON.parse(JSON.stringify(apiDocument)));
   });
 
   it("answers errors as JSON", async () => {

@@ -3,6 +3,9 @@
 import { z } from "zod";
 import { QA_STEP_KEYS } from "./qa-steps.ts";
 
+// Field descriptions and `deprecated` marks are plain zod metadata (`.meta()`); the edge turns these schemas
+// into its OpenAPI document and names each component after its export here.
+
 export const MAX_BATCH = 500;
 
 /** Normalised drop number: the detector upper-cases and strips separators. Per-project patterns may differ
@@ -49,25 +52,50 @@ export const ProjectsUpsertRequest = z
   });
 export type ProjectsUpsertRequest = z.infer<typeof ProjectsUpsertRequest>;
 
-export const ProjectsUpsertResponse = z.object({ upserted: z.number().int() });
+export const ProjectsUpsertResponse = z.object({
+  upserted: z.number().int().meta({ description: "How many projects the request named." }),
+  changed: z.number().int().meta({ description: "How many of them were new or differed from what the edge had." }),
+});
+export type ProjectsUpsertResponse = z.infer<typeof ProjectsUpsertResponse>;
 
-export const BridgeName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, "bridge must be a short lower-case session name");
+/** A project as the edge holds it (GET /v1/projects). */
+export const ProjectView = z.object({ name: z.string(), groupJid: z.string(), enabled: z.boolean(), description: z.string() });
+export const ProjectsResponse = z.object({ projects: z.array(ProjectView) });
+export type ProjectsResponse = z.infer<typeof ProjectsResponse>;
+
+/** A WhatsApp session: one number linked to an agent, named in the agent's config. */
+export const SessionName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, "use lower-case letters, digits, - and _ (at most 40, starting with a letter or digit)");
+
+const deprecatedBridge = "Deprecated: the old name of `session`, with the same value. Kept until a migration note says otherwise.";
 
 /** Longest text a submission carries, in UTF-16 code units (JavaScript string length): longer messages are
  * truncated by the agent, never refused. */
 export const SUBMISSION_TEXT_MAX = 65536;
 
-export const DropSubmission = z.object({
-  messageId: Text(128).min(1),
-  chatJid: GroupJid,
-  dropNumber: DropNumber,
-  bridge: BridgeName,
-  senderJid: Text(128).min(1),
-  senderPhone: z.string().regex(/^\+?[0-9]{5,20}$/).nullish(),
-  senderName: Text(200).nullish(),
-  text: Text(SUBMISSION_TEXT_MAX),
-  sentAt: IsoTimestamp,
-});
+/** One drop seen in one WhatsApp message. `session` names the session that saw it; agents older than the rename
+ * send `bridge` instead, which is still accepted: at least one is required, and both must agree. Parsed, it
+ * always carries `session` and never `bridge`. */
+export const DropSubmission = z
+  .object({
+    messageId: Text(128).min(1),
+    chatJid: GroupJid,
+    dropNumber: DropNumber,
+    session: SessionName.optional().meta({ description: "The session that saw the message. Required unless `bridge` is given." }),
+    bridge: SessionName.optional().meta({ deprecated: true, description: deprecatedBridge }),
+    senderJid: Text(128).min(1),
+    senderPhone: z.string().regex(/^\+?[0-9]{5,20}$/).nullish(),
+    senderName: Text(200).nullish(),
+    text: Text(SUBMISSION_TEXT_MAX),
+    sentAt: IsoTimestamp,
+  })
+  .refine((s) => s.session !== undefined || s.bridge !== undefined, { path: ["session"], message: "required" })
+  .refine((s) => s.session === undefined || s.bridge === undefined || s.session === s.bridge, {
+    path: ["bridge"],
+    message: "must equal session when both are given (bridge is the deprecated name of session)",
+  })
+  .transform(({ bridge, ...s }) => ({ ...s, session: (s.session ?? bridge)! }));
 export type DropSubmission = z.infer<typeof DropSubmission>;
 
 export const DropsIngestRequest = z.object({
@@ -101,7 +129,8 @@ export const FeedItem = z.object({
   lastSubmittedAt: IsoTimestamp,
   senderName: z.string().nullable(),
   senderPhone: z.string().nullable(),
-  bridge: z.string().nullable(),
+  session: z.string().nullable().meta({ description: "The session that delivered the drop's latest post." }),
+  bridge: z.string().nullable().meta({ deprecated: true, description: deprecatedBridge }),
   steps: StepsMap,
   comment: z.string().nullable(),
   feedbackSentAt: IsoTimestamp.nullable(),
@@ -127,7 +156,8 @@ export type FeedQuery = z.infer<typeof FeedQuery>;
 export const SubmissionView = z.object({
   messageId: z.string(),
   chatJid: z.string(),
-  bridge: z.string(),
+  session: z.string().meta({ description: "The session that delivered this post first." }),
+  bridge: z.string().meta({ deprecated: true, description: deprecatedBridge }),
   senderJid: z.string(),
   senderPhone: z.string().nullable(),
   senderName: z.string().nullable(),
@@ -167,8 +197,15 @@ export const DropDetail = FeedItem.extend({
 });
 export type DropDetail = z.infer<typeof DropDetail>;
 
+/** A review's answer: the drop as it now is, the review's id, and the feedback it scheduled (incomplete only). */
+export const ReviewResponse = DropDetail.extend({ reviewId: z.string(), feedbackId: z.string().nullable() });
+export type ReviewResponse = z.infer<typeof ReviewResponse>;
+
 export const StatsQuery = z
-  .object({ from: CalendarDate, to: CalendarDate })
+  .object({
+    from: CalendarDate.meta({ description: "First local day, inclusive.", example: "2026-11-01" }),
+    to: CalendarDate.meta({ description: "Last local day, inclusive.", example: "2026-11-30" }),
+  })
   .refine((q) => q.from <= q.to, { message: "from must not be after to", path: ["from"] })
   .refine((q) => (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 < 366, {
     message: "at most 366 days per request",
@@ -203,9 +240,12 @@ export type ReviewRequest = z.infer<typeof ReviewRequest>;
 export const SessionState = z.enum(["connecting", "qr", "open", "stale", "closed", "logged_out", "failed"]);
 export type SessionState = z.infer<typeof SessionState>;
 
+export const SessionRole = z.enum(["capture", "sender", "both"]);
+export type SessionRole = z.infer<typeof SessionRole>;
+
 export const SessionReport = z.object({
-  name: BridgeName,
-  role: z.enum(["capture", "sender", "both"]),
+  name: SessionName,
+  role: SessionRole,
   state: SessionState,
   phone: z.string().max(32).nullable(),
   lastEventAt: IsoTimestamp.nullable(),
@@ -221,8 +261,10 @@ export const HeartbeatRequest = z.object({
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 
+export const HeartbeatResponse = z.object({ ok: z.literal(true) });
+
 /** One feedback message the agent should post now; claimed for a lease until it acks. */
-export const OutboxMessage = z.object({
+export const FeedbackHandOut = z.object({
   id: z.string().regex(/^\d+$/),
   chatJid: GroupJid,
   text: z.string(),
@@ -236,41 +278,57 @@ export const OutboxMessage = z.object({
    * on its own monotonic clock, so a skewed agent clock cannot make it send on a claim that has run out. */
   leaseSeconds: z.number().int().min(0),
 });
-export type OutboxMessage = z.infer<typeof OutboxMessage>;
+export type FeedbackHandOut = z.infer<typeof FeedbackHandOut>;
 
-export const OutboxResponse = z.object({ messages: z.array(OutboxMessage) });
-export type OutboxResponse = z.infer<typeof OutboxResponse>;
+export const FeedbackHandOutResponse = z.object({ messages: z.array(FeedbackHandOut) });
+export type FeedbackHandOutResponse = z.infer<typeof FeedbackHandOutResponse>;
 
 // Up to 500 per poll: a backlog is claimed in few requests, each with its own database connection. The agent
 // itself asks for no more than it can send within a lease (its feedback.batchSize, at most 50).
-export const OutboxQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(10) });
+export const FeedbackHandOutQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(10) });
 
-export const AckRequest = z.discriminatedUnion("status", [
+export const FeedbackAckRequest = z.discriminatedUnion("status", [
   z.object({
     status: z.literal("sent"),
     waMessageId: z.string().min(1).max(128),
     /** The session that sent it, and whether that was a fallback because the sender session was down. */
-    session: BridgeName.optional(),
+    session: SessionName.optional(),
     fallback: z.boolean().optional(),
   }),
   z.object({ status: z.literal("failed"), error: Text(1000).min(1), attempt: z.number().int().min(1).optional() }),
 ]);
-export type AckRequest = z.infer<typeof AckRequest>;
+export type FeedbackAckRequest = z.infer<typeof FeedbackAckRequest>;
 
-export const AckResponse = z.object({ id: z.string(), status: FeedbackStatus });
+export const FeedbackAckResponse = z.object({ id: z.string(), status: FeedbackStatus });
 
-export const BridgeView = z.object({
+/** A session as its agent last reported it (heartbeats), with the last drop it delivered. */
+export const SessionView = z.object({
   agent: z.string(),
   session: z.string(),
-  role: z.string(),
-  state: z.string(),
+  role: SessionRole,
+  state: SessionState,
   phone: z.string().nullable(),
   lastHeartbeatAt: IsoTimestamp,
   lastEventAt: IsoTimestamp.nullable(),
   lastMessageAt: IsoTimestamp.nullable(),
+  /** No heartbeat from its agent for the configured period. */
   stale: z.boolean(),
 });
-export const BridgesResponse = z.object({ bridges: z.array(BridgeView) });
+export type SessionView = z.infer<typeof SessionView>;
+export const SessionsResponse = z.object({ sessions: z.array(SessionView) });
+export type SessionsResponse = z.infer<typeof SessionsResponse>;
+/** Deprecated: GET /v1/bridges, the old name of GET /v1/sessions. */
+export const BridgesResponse = z.object({ bridges: z.array(SessionView) });
+
+/** What the dashboard needs to know of the edge's configuration. */
+export const SettingsResponse = z.object({
+  timeZone: z.string().meta({ description: "IANA zone of the teams' calendar days (the feed's date filter, daily stats)." }),
+  qaSteps: z.array(z.object({ key: z.enum(QA_STEP_KEYS), label: z.string() })).meta({ description: "The QA photo steps, in order." }),
+});
+export type SettingsResponse = z.infer<typeof SettingsResponse>;
+
+export const HealthOk = z.object({ status: z.literal("ok"), db: z.literal("ok") });
+export const HealthDegraded = z.object({ status: z.literal("degraded"), db: z.literal("unavailable") });
 
 export const ErrorCode = z.enum([
   "invalid_request",
@@ -285,6 +343,21 @@ export const ErrorCode = z.enum([
   "internal",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
+
+/** The HTTP status of each error code: the one place they are paired, so an answer's status and code agree. */
+export const ERROR_STATUS = {
+  invalid_request: 400,
+  invalid_json: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  stats_zone_mismatch: 409,
+  payload_too_large: 413,
+  misconfigured: 500,
+  internal: 500,
+  db_unavailable: 503,
+} as const satisfies Record<ErrorCode, number>;
+export type ErrorStatus = (typeof ERROR_STATUS)[ErrorCode];
 
 export const ErrorBody = z.object({
   error: z.object({ code: ErrorCode, message: z.string(), details: z.unknown().optional() }),

@@ -5,7 +5,7 @@ const sub = {
   messageId: "3EB0ABC",
   chatJid: "120363418298130331@g.us",
   dropNumber: "DR12345678",
-  bridge: "primary",
+  session: "primary",
   senderJid: "27821234567@s.whatsapp.net",
   text: "DR12345678",
   sentAt: "2026-11-24T08:15:00.000Z",
@@ -15,6 +15,17 @@ describe("contract", () => {
   it("accepts a minimal submission and rejects a lower-case drop number", () => {
     expect(DropsIngestRequest.safeParse({ submissions: [sub] }).success).toBe(true);
     expect(DropsIngestRequest.safeParse({ submissions: [{ ...sub, dropNumber: "dr12345678" }] }).success).toBe(false);
+  });
+
+  it("names the session, still accepting the deprecated bridge field, and parses either to session", () => {
+    const { session: _, ...old } = sub;
+    const parsed = (v: unknown) => DropsIngestRequest.parse({ submissions: [v] }).submissions[0];
+    expect(parsed(sub)).toMatchObject({ session: "primary" });
+    expect(parsed({ ...old, bridge: "backup" })).toEqual({ ...old, session: "backup" });
+    expect(parsed({ ...sub, bridge: "primary" })).toEqual(sub);
+    expect(DropsIngestRequest.safeParse({ submissions: [{ ...sub, bridge: "backup" }] }).success).toBe(false);
+    expect(DropsIngestRequest.safeParse({ submissions: [old] }).success).toBe(false);
+    expect(DropsIngestRequest.safeParse({ submissions: [{ ...sub, session: "Primary" }] }).success).toBe(false);
   });
 
   it("requires a group JID and a timestamp with an offset", () => {

@@ -46,7 +46,7 @@ const SEED_DROPS = /* sql */ `
 
 // One submission per drop at its first activity; resubmitted drops get the second one that brought them back.
 const SEED_SUBMISSIONS = /* sql */ `
-  INSERT INTO submissions (drop_number, project_id, chat_jid, message_id, bridge, sender_jid, sender_phone,
+  INSERT INTO submissions (drop_number, project_id, chat_jid, message_id, session, sender_jid, sender_phone,
                            sender_name, text, sent_at, received_at, is_resubmission)
   SELECT d.drop_number, d.project_id, p.group_jid, '3EB0SEED' || v.k || d.drop_number,
          (ARRAY['primary', 'backup'])[1 + h.n % 2],

@@ -1,5 +1,5 @@
 // Benchmark 5: claiming a backlog of due feedback with the limits opened up — 10,000 drops, each with one message
-// due now, handed out through the Worker's fetch handler (GET /v1/agent/outbox) to several pollers at once, as
+// due now, handed out through the Worker's fetch handler (GET /v1/agent/feedback) to several pollers at once, as
 // agents and cron would poll, until every message is claimed. Plans of the hand-out's statements at that size.
 import type pg from "pg";
 import { HAND_OUT_SQL } from "../../edge-api/src/feedback/schedule.ts";
@@ -66,7 +66,7 @@ async function claimAll(call: WorkerCall, env: Env, c: ClaimCase) {
   let claimed = 0;
   const poller = async () => {
     while (claimed < FEEDBACK_BACKLOG) {
-      const { value, ms } = await timed(() => call<{ messages: { id: string }[] }>("GET", `/v1/agent/outbox?limit=${c.limit}`, { token: AGENT_TOKEN }));
+      const { value, ms } = await timed(() => call<{ messages: { id: string }[] }>("GET", `/v1/agent/feedback?limit=${c.limit}`, { token: AGENT_TOKEN }));
       const ids = value.body.messages.map((m) => m.id);
       polls.push({ ms, ids });
       claimed += ids.length;

@@ -26,7 +26,7 @@ function submission(n: number, salt: string) {
     messageId: `3EB0${salt}${String(n).padStart(12, "0")}`,
     chatJid: project.groupJid,
     dropNumber,
-    bridge: "primary",
+    session: "primary",
     senderJid: "27821234567@s.whatsapp.net",
     senderPhone: "+27821234567",
     senderName: "Thabo",

@@ -103,7 +103,7 @@ function submission(n: number, salt: string, dropNumber: string) {
     messageId: `3EB0${salt}${String(n).padStart(12, "0")}`,
     chatJid: project.groupJid,
     dropNumber,
-    bridge: "primary",
+    session: "primary",
     senderJid: "27821234567@s.whatsapp.net",
     senderPhone: "+27821234567",
     senderName: "Thabo",

@@ -160,6 +160,11 @@ const SCHEMA: string[] = [
   DROP TABLE messages;
   ALTER TABLE messages_v4 RENAME TO messages;
   `,
+  /* sql */ `
+  -- "Session" is the one word for a WhatsApp number (the edge's contract said "bridge" as well). A rename only
+  -- rewrites the table's definition, not its rows.
+  ALTER TABLE outbox RENAME COLUMN bridge TO session;
+  `,
 ];
 
 export function openStore(dataDir: string, file = "agent.sqlite"): Db {

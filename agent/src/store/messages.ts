@@ -24,7 +24,7 @@ export interface OutboxItem {
   chatJid: string;
   messageId: string;
   dropNumber: string;
-  bridge: string;
+  session: string;
   senderJid: string;
   senderPhone: string | null;
   senderName: string | null;
@@ -50,7 +50,7 @@ export function messageWriter(db: Db) {
       sender_name = coalesce(messages.sender_name, excluded.sender_name)
     WHERE messages.text IS NULL AND excluded.text IS NOT NULL`);
   const insertOutbox = db.prepare(/* sql */ `
-    INSERT INTO outbox (chat_jid, message_id, drop_number, bridge, sender_jid, sender_phone, sender_name, text,
+    INSERT INTO outbox (chat_jid, message_id, drop_number, session, sender_jid, sender_phone, sender_name, text,
                         sent_at, created_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT DO NOTHING`);
@@ -70,7 +70,7 @@ export function messageWriter(db: Db) {
       stored++;
       for (const d of drops) {
         queued += insertOutbox.run(
-          d.chatJid, d.messageId, d.dropNumber, d.bridge, d.senderJid, d.senderPhone, d.senderName, d.text, d.sentAt, now,
+          d.chatJid, d.messageId, d.dropNumber, d.session, d.senderJid, d.senderPhone, d.senderName, d.text, d.sentAt, now,
         ).changes;
       }
     }

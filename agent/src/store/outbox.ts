@@ -11,7 +11,7 @@ export interface OutboxRow extends DropSubmission {
 
 export function outboxStore(db: Db) {
   const pending = db.prepare<[number, number], Record<string, unknown>>(/* sql */ `
-    SELECT id, chat_jid, message_id, drop_number, bridge, sender_jid, sender_phone, sender_name, text, sent_at, attempts
+    SELECT id, chat_jid, message_id, drop_number, session, sender_jid, sender_phone, sender_name, text, sent_at, attempts
     FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?`);
   const deliver = db.prepare("UPDATE outbox SET delivered_at = ?, result = ?, last_error = NULL WHERE id = ? AND delivered_at IS NULL");
   const reject = db.prepare("UPDATE outbox SET delivered_at = ?, result = 'rejected', last_error = ? WHERE id = ? AND delivered_at IS NULL");
@@ -31,7 +31,7 @@ export function outboxStore(db: Db) {
         chatJid: r.chat_jid as string,
         messageId: r.message_id as string,
         dropNumber: r.drop_number as string,
-        bridge: r.bridge as string,
+        session: r.session as string,
         senderJid: r.sender_jid as string,
         senderPhone: (r.sender_phone as string | null) ?? null,
         senderName: (r.sender_name as string | null) ?? null,

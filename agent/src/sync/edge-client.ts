@@ -1,15 +1,19 @@
-// The edge API as the agent sees it; request and response shapes are the shared contract.
+// The edge API as the agent sees it. Paths, parameters and bodies come from the edge's own route definitions
+// through Hono's typed client (the edge's app is imported as a type only: no edge code reaches the agent at run
+// time); answers are checked against the shared contract before the agent acts on them.
 import {
-  AckResponse,
   DropsIngestResponse,
   ErrorBody,
-  OutboxResponse,
-  type AckRequest,
+  FeedbackAckResponse,
+  FeedbackHandOutResponse,
   type DropSubmission,
+  type FeedbackAckRequest,
+  type FeedbackHandOut,
   type HeartbeatRequest,
-  type OutboxMessage,
   type ProjectInput,
 } from "@wa-monitor/shared";
+import { hc, type ClientResponse } from "hono/client";
+import type { AppType } from "../../../edge-api/src/app.ts";
 
 export class EdgeError extends Error {
   readonly status: number;
@@ -29,8 +33,8 @@ export interface EdgeClient {
   postDrops(submissions: DropSubmission[]): Promise<DropsIngestResponse>;
   putProjects(projects: ProjectInput[]): Promise<void>;
   heartbeat(body: HeartbeatRequest): Promise<void>;
-  claimFeedback(limit: number): Promise<OutboxMessage[]>;
-  ackFeedback(id: string, ack: AckRequest): Promise<void>;
+  claimFeedback(limit: number): Promise<FeedbackHandOut[]>;
+  ackFeedback(id: string, ack: FeedbackAckRequest): Promise<void>;
 }
 
 export interface EdgeClientOptions {
@@ -62,18 +66,16 @@ function requestSignal(timeoutMs: number, shutdown: AbortSignal | undefined) {
 
 export function edgeClient(baseUrl: string, token: string, opts: EdgeClientOptions = {}): EdgeClient {
   const timeoutMs = opts.timeoutMs ?? 15_000;
+  // The origin alone: the routes' paths are absolute.
+  const api = hc<AppType>(new URL(baseUrl).origin, { headers: { authorization: `Bearer ${token}` } });
 
-  async function call(method: string, path: string, body?: unknown): Promise<unknown> {
+  /** One request, made by `send` with the signal it is given; answers its JSON, or throws an EdgeError. */
+  async function call(send: (init: { signal: AbortSignal }) => Promise<ClientResponse<unknown>>): Promise<unknown> {
     const request = requestSignal(timeoutMs, opts.signal);
-    let res: Response;
+    let res: ClientResponse<unknown>;
     let text: string;
     try {
-      res = await fetch(new URL(path, baseUrl), {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-        body: body === undefined ? null : JSON.stringify(body),
-        signal: request.signal,
-      });
+      res = await send({ signal: request.signal });
       // The body can hang as well as the headers; the same signal covers it.
       text = await res.text();
     } catch (err) {
@@ -100,7 +102,7 @@ export function edgeClient(baseUrl: string, token: string, opts: EdgeClientOptio
 
   return {
     async postDrops(submissions) {
-      const json = await call("POST", "/v1/agent/drops", { submissions });
+      const json = await call((init) => api.v1.agent.drops.$post({ json: { submissions } }, { init }));
       const parsed = DropsIngestResponse.safeParse(json);
       if (!parsed.success || parsed.data.results.length !== submissions.length) {
         throw new EdgeError(502, undefined, "edge answered 2xx without a result per submission");
@@ -108,18 +110,20 @@ export function edgeClient(baseUrl: string, token: string, opts: EdgeClientOptio
       return parsed.data;
     },
     async putProjects(projects) {
-      await call("PUT", "/v1/agent/projects", { projects });
+      await call((init) => api.v1.agent.projects.$put({ json: { projects } }, { init }));
     },
     async heartbeat(body) {
-      await call("POST", "/v1/agent/heartbeat", body);
+      await call((init) => api.v1.agent.heartbeat.$post({ json: body }, { init }));
     },
     async claimFeedback(limit) {
-      const parsed = OutboxResponse.safeParse(await call("GET", `/v1/agent/outbox?limit=${limit}`));
-      if (!parsed.success) throw new EdgeError(502, undefined, "edge answered the outbox poll in an unknown shape");
+      const json = await call((init) => api.v1.agent.feedback.$get({ query: { limit: String(limit) } }, { init }));
+      const parsed = FeedbackHandOutResponse.safeParse(json);
+      if (!parsed.success) throw new EdgeError(502, undefined, "edge answered the feedback poll in an unknown shape");
       return parsed.data.messages;
     },
     async ackFeedback(id, ack) {
-      const parsed = AckResponse.safeParse(await call("POST", `/v1/agent/outbox/${encodeURIComponent(id)}/ack`, ack));
+      const json = await call((init) => api.v1.agent.feedback[":id"].ack.$post({ param: { id: encodeURIComponent(id) }, json: ack }, { init }));
+      const parsed = FeedbackAckResponse.safeParse(json);
       if (!parsed.success) throw new EdgeError(502, undefined, "edge answered the ack in an unknown shape");
     },
   };

@@ -1,4 +1,4 @@
-// Sends the feedback the edge hands out, at most once: poll GET /v1/agent/outbox, and for each message
+// Sends the feedback the edge hands out, at most once: poll GET /v1/agent/feedback, and for each message
 //   1. record the intent — the session and a WhatsApp message id derived from the feedback — before sending;
 //   2. send under that id (through the sender session or, when it is down, another open one: the ack says so);
 //   3. record the send as confirmed, then ack.
@@ -6,7 +6,7 @@
 // under the same id, through the same session, and WhatsApp takes it as the same message: the group sees it once.
 // A confirmed send is only acked again. Records are keyed by the feedback id alone, so a changed EDGE_URL keeps them.
 import { createHash } from "node:crypto";
-import type { OutboxMessage } from "@wa-monitor/shared";
+import type { FeedbackHandOut } from "@wa-monitor/shared";
 import type { Logger } from "pino";
 import type { Db } from "../store/db.ts";
 import type { WaSession } from "../whatsapp/session.ts";
@@ -37,7 +37,7 @@ export interface FeedbackSenderOptions {
  * ids (3EB0 + upper-case hex). The chat and drop are hashed in too, so the same id from another edge database
  * (a different message) never collides with one already posted.
  */
-export function feedbackMessageId(m: Pick<OutboxMessage, "id" | "chatJid" | "dropNumber">): string {
+export function feedbackMessageId(m: Pick<FeedbackHandOut, "id" | "chatJid" | "dropNumber">): string {
   const hash = createHash("sha256").update(`wa-monitor feedback\n${m.id}\n${m.chatJid}\n${m.dropNumber}`).digest("hex");
   return `3EB0${hash.slice(0, 18).toUpperCase()}`;
 }
@@ -99,7 +99,7 @@ export function startFeedbackSender(opts: FeedbackSenderOptions) {
   }
 
   /** `claimedAt`: when we asked for the claim, on the monotonic clock — the earliest the edge can have started it. */
-  async function handle(message: OutboxMessage, claimedAt: number): Promise<void> {
+  async function handle(message: FeedbackHandOut, claimedAt: number): Promise<void> {
     const found = findRecord.get(message.id);
     // Ids are only unique per edge database: a record for another chat or drop is another message.
     const record =

@@ -1,5 +1,5 @@
 // Tells the edge every `heartbeatSeconds` which sessions this agent has and in what state, so the dashboard
-// can show bridge health and the edge can flag an agent that went quiet.
+// can show session health and the edge can flag an agent that went quiet.
 import type { SessionReport } from "@wa-monitor/shared";
 import type { Logger } from "pino";
 import { wakeableSleep } from "./backoff.ts";

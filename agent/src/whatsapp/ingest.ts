@@ -105,7 +105,7 @@ export function createIngest(deps: IngestDeps) {
             // An edit's drops belong to the message it edits: a drop it adds counts, one it repeats is a duplicate.
             messageId: m.editOf ?? m.messageId,
             dropNumber,
-            bridge: session,
+            session,
             senderJid: m.senderJid ?? m.senderAltJid ?? "unknown",
             senderPhone: phone,
             senderName: m.senderName,

@@ -61,7 +61,7 @@ function isUnavailable(err: unknown): boolean {
 // The driver's message can name hosts, users and databases: it goes to the log, never to the client.
 function unavailable(err: unknown): ApiError {
   logError("database unavailable", { error: err instanceof Error ? err.message : String(err), sqlstate: sqlState(err) });
-  return new ApiError(503, "db_unavailable", "the database is unavailable; retry later");
+  return new ApiError("db_unavailable", "the database is unavailable; retry later");
 }
 
 export function openDb(cfg: Config): Db {

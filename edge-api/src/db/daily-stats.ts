@@ -77,7 +77,6 @@ export async function dailyStats(db: Queryable, from: string, to: string, timeZo
   if (zone === undefined) throw missingStatsZone();
   if (zone !== timeZone) {
     throw new ApiError(
-      409,
       "stats_zone_mismatch",
       `daily stats are kept in ${zone} days but this Worker's TIMEZONE is ${timeZone}: ` +
         `rebuild them in ${timeZone} with \`TIMEZONE=${timeZone} DATABASE_URL=… ${REBUILD_COMMAND}\`, or set TIMEZONE back to ${zone}`,

@@ -9,12 +9,12 @@ const STEP_COLUMNS = QA_STEP_KEYS.map((k) => `d.${k}`).join(", ");
 const DROP_COLUMNS = /* sql */ `
   d.drop_number, p.name AS project, d.status, d.resubmitted, d.first_submitted_at, d.last_submitted_at,
   d.comment, d.feedback_sent_at, d.reviewer, d.reviewed_at, ${STEP_COLUMNS},
-  ls.sender_name, ls.sender_phone, ls.bridge`;
+  ls.sender_name, ls.sender_phone, ls.session`;
 
 // The sender shown for a drop is the one of its latest submission.
 const LATEST_SUBMISSION = /* sql */ `
   LEFT JOIN LATERAL (
-    SELECT s.sender_name, s.sender_phone, s.bridge
+    SELECT s.sender_name, s.sender_phone, s.session
     FROM submissions s
     WHERE s.drop_number = d.drop_number
     ORDER BY s.sent_at DESC, s.id DESC
@@ -63,7 +63,7 @@ const FEED_OF_PROJECT = /* sql */ `
 const DROP = /* sql */ `
   SELECT ${DROP_COLUMNS},
     (SELECT coalesce(json_agg(json_build_object(
-              'message_id', s.message_id, 'chat_jid', s.chat_jid, 'bridge', s.bridge, 'sender_jid', s.sender_jid,
+              'message_id', s.message_id, 'chat_jid', s.chat_jid, 'session', s.session, 'sender_jid', s.sender_jid,
               'sender_phone', s.sender_phone, 'sender_name', s.sender_name, 'text', s.text, 'sent_at', s.sent_at,
               'received_at', s.received_at, 'is_resubmission', s.is_resubmission) ORDER BY s.sent_at, s.id), '[]')
      FROM submissions s WHERE s.drop_number = d.drop_number) AS submissions,
@@ -98,7 +98,8 @@ function toFeedItem(r: Row): FeedItem {
     lastSubmittedAt: iso(r.last_submitted_at),
     senderName: strOrNull(r.sender_name),
     senderPhone: strOrNull(r.sender_phone),
-    bridge: strOrNull(r.bridge),
+    session: strOrNull(r.session),
+    bridge: strOrNull(r.session), // deprecated name, same value
     steps,
     comment: strOrNull(r.comment),
     feedbackSentAt: isoOrNull(r.feedback_sent_at),
@@ -138,7 +139,8 @@ export async function getDrop(db: Queryable, dropNumber: string): Promise<DropDe
     submissions: subs.map((s) => ({
       messageId: String(s.message_id),
       chatJid: String(s.chat_jid),
-      bridge: String(s.bridge),
+      session: String(s.session),
+      bridge: String(s.session), // deprecated name, same value
       senderJid: String(s.sender_jid),
       senderPhone: strOrNull(s.sender_phone),
       senderName: strOrNull(s.sender_name),

@@ -1,12 +1,12 @@
 // Ingest of a batch of drop submissions in one transaction of at most two statements, whatever its size.
 //
 // The unique key (chat_jid, message_id, drop_number) is the gate: a submission that does not insert is a
-// duplicate (a retry, or the backup bridge seeing the same message) and touches nothing else. Only fresh
+// duplicate (a retry, or the backup session seeing the same message) and touches nothing else. Only fresh
 // submissions upsert their drop; INSERT … ON CONFLICT on the drop's primary key makes concurrent batches agree
 // on exactly one creator, so exactly one item anywhere is ever answered `new` for a drop.
 //
 // Which post is the original and which are resubmissions goes by WhatsApp time (sent_at), not by arrival: an
-// offline catch-up or a second bridge can deliver an earlier post after a later one. The earliest submission of
+// offline catch-up or a second session can deliver an earlier post after a later one. The earliest submission of
 // a drop is the original, every later one a resubmission. The per-item answer to the agent stays by arrival (the
 // first delivery of a drop is `new`); the stored flags, the comment line and the daily counts follow sent_at.
 import type { DropSubmission, IngestStatus } from "@wa-monitor/shared";
@@ -18,7 +18,7 @@ const INGEST = /* sql */ `
     SELECT *
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                 $9::timestamptz[])
-         WITH ORDINALITY AS t(message_id, chat_jid, drop_number, bridge, sender_jid, sender_phone, sender_name,
+         WITH ORDINALITY AS t(message_id, chat_jid, drop_number, session, sender_jid, sender_phone, sender_name,
                               body, sent_at, ord)
   ),
   known AS (
@@ -28,9 +28,9 @@ const INGEST = /* sql */ `
     ORDER BY i.chat_jid, i.message_id, i.drop_number, i.ord
   ),
   inserted AS (
-    INSERT INTO submissions (drop_number, project_id, chat_jid, message_id, bridge, sender_jid, sender_phone,
+    INSERT INTO submissions (drop_number, project_id, chat_jid, message_id, session, sender_jid, sender_phone,
                              sender_name, text, sent_at)
-    SELECT drop_number, project_id, chat_jid, message_id, bridge, sender_jid, sender_phone, sender_name, body,
+    SELECT drop_number, project_id, chat_jid, message_id, session, sender_jid, sender_phone, sender_name, body,
            sent_at
     FROM known
     ORDER BY chat_jid, message_id, drop_number
@@ -189,7 +189,7 @@ export async function ingestSubmissions(
       items.map((s) => s.messageId),
       items.map((s) => s.chatJid),
       items.map((s) => s.dropNumber),
-      items.map((s) => s.bridge),
+      items.map((s) => s.session),
       items.map((s) => s.senderJid),
       items.map((s) => s.senderPhone ?? null),
       items.map((s) => s.senderName ?? null),

@@ -22,3 +22,16 @@ export async function upsertProjects(db: Queryable, projects: ProjectInput[]): P
   ]);
   return rows.length;
 }
+
+const LIST = /* sql */ `
+  SELECT name, group_jid, enabled, description FROM projects ORDER BY name, group_jid`;
+
+export async function listProjects(db: Queryable) {
+  const rows = await db.query(LIST);
+  return rows.map((r) => ({
+    name: String(r.name),
+    groupJid: String(r.group_jid),
+    enabled: r.enabled === true,
+    description: String(r.description),
+  }));
+}

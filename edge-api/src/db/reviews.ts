@@ -50,7 +50,7 @@ export interface ReviewOutcome {
 export async function reviewDrop(db: Pick<Db, "tx">, dropNumber: string, review: ReviewRequest, now: Date): Promise<ReviewOutcome> {
   return db.tx(async (q: Queryable) => {
     const [drop] = await q.query(LOCK_DROP, [dropNumber]);
-    if (!drop) throw new ApiError(404, "not_found", `no drop ${dropNumber}`);
+    if (!drop) throw new ApiError("not_found", `no drop ${dropNumber}`);
     const steps = Object.fromEntries(QA_STEP_KEYS.map((k) => [k, review.steps[k] ?? drop[k] === true])) as QaSteps;
     await q.query(UPDATE_DROP, [
       dropNumber,

@@ -1,5 +1,5 @@
 // Acknowledgements of handed-out feedback, idempotent. (Handing out is in schedule.ts, with the limits.)
-import type { AckRequest, FeedbackStatus } from "@wa-monitor/shared";
+import type { FeedbackAckRequest, FeedbackStatus } from "@wa-monitor/shared";
 import type { Db, Queryable } from "../db/client.ts";
 import { ApiError } from "../errors.ts";
 
@@ -37,7 +37,7 @@ const STATUS = /* sql */ `SELECT status FROM feedback WHERE id = $1`;
 export async function acknowledge(
   db: Pick<Db, "tx">,
   id: string,
-  ack: AckRequest,
+  ack: FeedbackAckRequest,
   now: Date,
   maxAttempts: number,
 ): Promise<{ id: string; status: FeedbackStatus }> {
@@ -49,7 +49,7 @@ export async function acknowledge(
       await q.query(ACK_FAILED, [id, ack.error, maxAttempts, now, ack.attempt ?? null]);
     }
     const [row] = await q.query<{ status: FeedbackStatus }>(STATUS, [id]);
-    if (!row) throw new ApiError(404, "not_found", `no feedback message ${id}`);
+    if (!row) throw new ApiError("not_found", `no feedback message ${id}`);
     return { id, status: row.status };
   });
 }

@@ -7,7 +7,7 @@
 //
 // Because a slot is only taken at the claim, messages that pile up while no agent can send still leave at
 // the limited pace afterwards, never in a burst. The clock is a parameter so tests can drive it.
-import type { OutboxMessage } from "@wa-monitor/shared";
+import type { FeedbackHandOut } from "@wa-monitor/shared";
 import type { Db, Queryable } from "../db/client.ts";
 import type { FeedbackLimits } from "./limits.ts";
 
@@ -130,7 +130,7 @@ export async function promoteDue(db: Pick<Db, "tx">, limits: FeedbackLimits, clo
 }
 
 /** Agent poll: the same, then hand out up to `max` ready messages, one rate-limit slot each. */
-export async function handOut(db: Pick<Db, "tx">, limits: FeedbackLimits, clock: Clock, max: number): Promise<OutboxMessage[]> {
+export async function handOut(db: Pick<Db, "tx">, limits: FeedbackLimits, clock: Clock, max: number): Promise<FeedbackHandOut[]> {
   return db.tx(async (q) => {
     await q.query(LOCK, [limits.sender]);
     const now = clock();
@@ -155,13 +155,4 @@ export async function handOut(db: Pick<Db, "tx">, limits: FeedbackLimits, clock:
       leaseSeconds: Math.max(0, Math.floor((new Date(r.claimed_until).getTime() - now.getTime()) / 1000)),
     }));
   });
-}
-
-const MARK_STALE = /* sql */ `
-  UPDATE bridges SET stale = true
-  WHERE NOT stale AND last_heartbeat_at < $1::timestamptz - make_interval(secs => $2)
-  RETURNING agent, session`;
-
-export async function markStaleBridges(db: Queryable, now: Date, staleSeconds: number): Promise<number> {
-  return (await db.query(MARK_STALE, [now, staleSeconds])).length;
 }

@@ -9,7 +9,7 @@ export function requireToken(which: "AGENT_TOKEN" | "DASHBOARD_TOKEN"): Middlewa
     const m = /^Bearer +([\x21-\x7e]+) *$/i.exec(c.req.header("authorization") ?? "");
     if (!m || !(await timingSafeEqual(m[1]!, c.var.config[which]))) {
       c.header("WWW-Authenticate", 'Bearer realm="wa-monitor"');
-      throw new ApiError(401, "unauthorized", "missing or wrong bearer token");
+      throw new ApiError("unauthorized", "missing or wrong bearer token");
     }
     await next();
   };

@@ -1,8 +1,8 @@
 // The QA dashboard page and its assets. Public: they contain no data, only the code that asks for it.
-import { Hono } from "hono";
-import type { AppEnv } from "../context.ts";
+import { createRoute, z } from "@hono/zod-openapi";
 import { DASHBOARD_CSP, DASHBOARD_CSS, dashboardHtml } from "../dashboard/page.ts";
 import { DASHBOARD_JS } from "../dashboard/script.ts";
+import { errors, routes } from "../http/openapi.ts";
 
 const headers = (type: string) => ({
   "content-type": type,
@@ -12,7 +12,23 @@ const headers = (type: string) => ({
   "cache-control": "no-cache",
 });
 
-export const dashboard = new Hono<AppEnv>()
-  .get("/", (c) => c.body(dashboardHtml(c.var.config.TIMEZONE), 200, headers("text/html; charset=utf-8")))
-  .get("/dashboard.js", (c) => c.body(DASHBOARD_JS, 200, headers("text/javascript; charset=utf-8")))
-  .get("/dashboard.css", (c) => c.body(DASHBOARD_CSS, 200, headers("text/css; charset=utf-8")));
+const file = <P extends string>(path: P, type: string, summary: string) =>
+  createRoute({
+    method: "get",
+    path,
+    operationId: `dashboard${path === "/" ? "Page" : path.slice(path.lastIndexOf(".") + 1).toUpperCase()}`,
+    tags: ["service"],
+    summary,
+    responses: { 200: { description: summary, content: { [type]: { schema: z.string() } } }, ...errors() },
+  });
+
+export const dashboard = routes()
+  .openapi(file("/", "text/html", "The QA dashboard page"), (c) =>
+    c.body(dashboardHtml(c.var.config.TIMEZONE), 200, headers("text/html; charset=utf-8")),
+  )
+  .openapi(file("/dashboard.js", "text/javascript", "The dashboard's script"), (c) =>
+    c.body(DASHBOARD_JS, 200, headers("text/javascript; charset=utf-8")),
+  )
+  .openapi(file("/dashboard.css", "text/css", "The dashboard's style sheet"), (c) =>
+    c.body(DASHBOARD_CSS, 200, headers("text/css; charset=utf-8")),
+  );

@@ -1,13 +1,10 @@
-// The dashboard's read API (DASHBOARD_TOKEN).
-import { DropNumber, FeedQuery, IsoTimestamp, ReviewRequest } from "@wa-monitor/shared";
-import { Hono } from "hono";
-import { z } from "zod";
-import type { AppEnv } from "../context.ts";
+// The dashboard's drops: the feed, one drop, and its QA review (DASHBOARD_TOKEN).
+import { createRoute, z } from "@hono/zod-openapi";
+import { DropDetail, DropNumber, FeedQuery, FeedResponse, IsoTimestamp, ReviewRequest, ReviewResponse } from "@wa-monitor/shared";
 import { getDrop, listDrops } from "../db/feed.ts";
 import { reviewDrop } from "../db/reviews.ts";
 import { ApiError } from "../errors.ts";
-import { requireToken } from "../http/auth.ts";
-import { validate } from "../http/validate.ts";
+import { BODY, dashboardToken, errors, json, jsonBody, routes, V1 } from "../http/openapi.ts";
 
 // Opaque to clients: base64url of [lastSubmittedAt, dropNumber] of the last item on the page.
 const CursorTuple = z.tuple([IsoTimestamp, DropNumber]);
@@ -21,34 +18,74 @@ function decodeCursor(cursor: string): { at: string; dropNumber: string } {
     const [at, dropNumber] = CursorTuple.parse(JSON.parse(atob(cursor.replaceAll("-", "+").replaceAll("_", "/"))));
     return { at, dropNumber };
   } catch {
-    throw new ApiError(400, "invalid_request", "invalid cursor", [{ path: ["cursor"], message: "not a cursor this API issued" }]);
+    throw new ApiError("invalid_request", "invalid cursor", [{ path: ["cursor"], message: "not a cursor this API issued" }]);
   }
 }
 
-export const drops = new Hono<AppEnv>()
-  .use(requireToken("DASHBOARD_TOKEN"))
-  .get("/", validate("query", FeedQuery), async (c) => {
+const tags = ["dashboard"];
+const OneDrop = z.object({ dropNumber: DropNumber.meta({ example: "DR12345678" }) });
+
+const feed = createRoute({
+  method: "get",
+  path: "/v1/drops",
+  operationId: "listDrops",
+  tags,
+  summary: "The drop feed",
+  description:
+    "Newest activity first (a resubmission brings its drop to the top), filtered by project, status and local " +
+    "calendar day; keyset pages: pass `nextCursor` as `cursor` for the next page.",
+  ...dashboardToken,
+  request: { query: FeedQuery },
+  responses: { 200: json(FeedResponse, "A page of the feed."), ...errors(...V1, "invalid_request") },
+});
+
+const drop = createRoute({
+  method: "get",
+  path: "/v1/drops/{dropNumber}",
+  operationId: "getDrop",
+  tags,
+  summary: "One drop",
+  description: "The drop with all its submissions, reviews and feedback messages.",
+  ...dashboardToken,
+  request: { params: OneDrop },
+  responses: { 200: json(DropDetail, "The drop."), ...errors(...V1, "invalid_request", "not_found") },
+});
+
+const review = createRoute({
+  method: "patch",
+  path: "/v1/drops/{dropNumber}/review",
+  operationId: "reviewDrop",
+  tags,
+  summary: "Review a drop",
+  description:
+    "The checked steps are merged into the drop's (an unknown step is a 400). `incomplete` schedules one feedback " +
+    "message to the project's group; `complete` cancels feedback that has not gone out.",
+  ...dashboardToken,
+  request: {
+    params: OneDrop,
+    body: jsonBody(ReviewRequest, { steps: { house_photo: true, ont_barcode: false }, status: "incomplete", comment: "ONT barcode is blurred", reviewer: "Anel" }),
+  },
+  responses: { 200: json(ReviewResponse, "The drop as reviewed."), ...errors(...V1, ...BODY, "not_found") },
+});
+
+export const drops = routes()
+  .openapi(feed, async (c) => {
     const q = c.req.valid("query");
     const limit = Math.min(q.limit, c.var.config.FEED_MAX_LIMIT);
     const after = q.cursor ? decodeCursor(q.cursor) : undefined;
     const items = await listDrops(c.var.db, { ...q, after, limit }, c.var.config.TIMEZONE);
     const last = items.length === limit ? items[items.length - 1] : undefined;
-    return c.json({ items, nextCursor: last ? encodeCursor(last.lastSubmittedAt, last.dropNumber) : null });
+    return c.json({ items, nextCursor: last ? encodeCursor(last.lastSubmittedAt, last.dropNumber) : null }, 200);
   })
-  .get("/:dropNumber", validate("param", z.object({ dropNumber: DropNumber })), async (c) => {
+  .openapi(drop, async (c) => {
     const { dropNumber } = c.req.valid("param");
-    const drop = await getDrop(c.var.db, dropNumber);
-    if (!drop) throw new ApiError(404, "not_found", `no drop ${dropNumber}`);
-    return c.json(drop);
+    const found = await getDrop(c.var.db, dropNumber);
+    if (!found) throw new ApiError("not_found", `no drop ${dropNumber}`);
+    return c.json(found, 200);
   })
-  .patch(
-    "/:dropNumber/review",
-    validate("param", z.object({ dropNumber: DropNumber })),
-    validate("json", ReviewRequest),
-    async (c) => {
-      const { dropNumber } = c.req.valid("param");
-      const outcome = await reviewDrop(c.var.db, dropNumber, c.req.valid("json"), new Date());
-      const drop = await getDrop(c.var.db, dropNumber);
-      return c.json({ ...drop!, reviewId: outcome.reviewId, feedbackId: outcome.feedbackId });
-    },
-  );
+  .openapi(review, async (c) => {
+    const { dropNumber } = c.req.valid("param");
+    const outcome = await reviewDrop(c.var.db, dropNumber, c.req.valid("json"), new Date());
+    const reviewed = await getDrop(c.var.db, dropNumber);
+    return c.json({ ...reviewed!, reviewId: outcome.reviewId, feedbackId: outcome.feedbackId }, 200);
+  });

@@ -1,10 +1,27 @@
-import { Hono } from "hono";
-import type { AppEnv } from "../context.ts";
+import { createRoute } from "@hono/zod-openapi";
+import { HealthDegraded, HealthOk } from "@wa-monitor/shared";
 import { databaseIsUp } from "../db/probe.ts";
+import { errors, json, routes } from "../http/openapi.ts";
+
+const check = createRoute({
+  method: "get",
+  path: "/health",
+  operationId: "health",
+  tags: ["service"],
+  summary: "Health",
+  description:
+    "Public, so it never opens a connection per hit: Postgres is probed at most every `HEALTH_PROBE_SECONDS` per " +
+    "isolate, and concurrent requests share the probe.",
+  responses: {
+    200: json(HealthOk, "Up, and so is Postgres."),
+    503: json(HealthDegraded, "Up, but Postgres is unreachable."),
+    ...errors(),
+  },
+});
 
 // Liveness is answered by this isolate itself; the database part comes from a probe shared by every request
 // of the isolate and repeated at most every HEALTH_PROBE_SECONDS.
-export const health = new Hono<AppEnv>().get("/", async (c) => {
+export const health = routes().openapi(check, async (c) => {
   const up = await databaseIsUp({
     key: c.var.config.DATABASE_URL,
     intervalMs: c.var.config.HEALTH_PROBE_SECONDS * 1000,
@@ -17,5 +34,5 @@ export const health = new Hono<AppEnv>().get("/", async (c) => {
       }
     },
   });
-  return up ? c.json({ status: "ok", db: "ok" }) : c.json({ status: "degraded", db: "unavailable" }, 503);
+  return up ? c.json({ status: "ok" as const, db: "ok" as const }, 200) : c.json({ status: "degraded" as const, db: "unavailable" as const }, 503);
 });

@@ -1,18 +1,17 @@
-import { Hono } from "hono";
-import type { AppEnv } from "../context.ts";
-import { requireToken } from "../http/auth.ts";
+import { createRoute } from "@hono/zod-openapi";
+import { ProjectsResponse } from "@wa-monitor/shared";
+import { listProjects } from "../db/projects.ts";
+import { dashboardToken, errors, json, routes, V1 } from "../http/openapi.ts";
 
-const LIST = /* sql */ `
-  SELECT name, group_jid, enabled, description FROM projects ORDER BY name, group_jid`;
-
-export const projects = new Hono<AppEnv>().use(requireToken("DASHBOARD_TOKEN")).get("/", async (c) => {
-  const rows = await c.var.db.query(LIST);
-  return c.json({
-    projects: rows.map((r) => ({
-      name: String(r.name),
-      groupJid: String(r.group_jid),
-      enabled: r.enabled === true,
-      description: String(r.description),
-    })),
-  });
+const list = createRoute({
+  method: "get",
+  path: "/v1/projects",
+  operationId: "listProjects",
+  tags: ["dashboard"],
+  summary: "Projects",
+  description: "The projects the agents have pushed, one per WhatsApp group, by name.",
+  ...dashboardToken,
+  responses: { 200: json(ProjectsResponse, "The projects."), ...errors(...V1) },
 });
+
+export const projects = routes().openapi(list, async (c) => c.json({ projects: await listProjects(c.var.db) }, 200));
