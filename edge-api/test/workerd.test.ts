@@ -11,6 +11,7 @@ import { freePort } from "../../tools/ports.ts";
 import { firstReply, sentBeforeFirstReply, wireRecorder } from "../../tools/test/wire.ts";
 import { AGENT_TOKEN, DASHBOARD_TOKEN, PROJECTS, submission } from "./harness.ts";
 import { apiDocument } from "./openapi-check.ts";
+import { launchChromium } from "../../tools/browser.ts";
 
 let edge: EdgeDev;
 let proxy: NeonProxy;
@@ -92,6 +93,26 @@ describe("edge under wrangler dev (workerd)", () => {
     expect(r.status).toBe(200);
     expect(r.body).toEqual(JSON.parse(JSON.stringify(apiDocument)));
   });
+
+  it("renders the API reference in a browser from its own files only, under its CSP", async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on("console", (m) => m.type() === "error" && problems.push(m.text())); // CSP refusals land here
+      page.on("pageerror", (e) => problems.push(e.message));
+      page.on("request", (r) => !r.url().startsWith(edge.url) && !r.url().startsWith("data:") && problems.push(`request to ${r.url()}`));
+      const res = await page.goto(edge.url + "/docs");
+      expect(res!.headers()["content-security-policy"]).toContain("default-src 'none'");
+      await page.waitForSelector(".opblock");
+      const operations = await page.$$eval(".opblock-summary-path", (els) => els.map((e) => e.textContent!.replace(/\u200b/g, "")));
+      expect(operations).toEqual(expect.arrayContaining(["/v1/agent/feedback", "/v1/sessions", "/v1/settings", "/openapi.json"]));
+      expect(await page.textContent(".info .title")).toContain("wa-monitor edge API");
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 
   it("answers errors as JSON", async () => {
     const r = await call("POST", "/v1/agent/drops", "wrong-token-wrong-token", { submissions: [] });
