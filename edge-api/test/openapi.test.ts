@@ -64,6 +64,7 @@ describe("GET /openapi.json", () => {
   it("lets a test see an answer that strays from the document", () => {
     expect(() => checkAnswer("PUT", "/v1/agent/projects", 200, "application/json", { upserted: 1, changed: 1 })).not.toThrow();
     expect(() => checkAnswer("PUT", "/v1/agent/projects", 200, "application/json", { upserted: 1 })).toThrow(/changed/);
+    expect(() => checkAnswer("PUT", "/v1/agent/projects", 200, "application/json", { upserted: 1, changed: 1, more: 1 })).toThrow(/unevaluated/);
     expect(() => checkAnswer("GET", "/v1/drops?limit=5", 200, "application/json", { items: [{}], nextCursor: null })).toThrow(/schema refuses/);
     expect(() => checkAnswer("GET", "/v1/projects", 418, "application/json", {})).toThrow(/does not document/);
     expect(() => checkAnswer("GET", "/v1/projects", 401, "application/json", { error: { code: "not_found", message: "x" } })).toThrow(/schema refuses/);

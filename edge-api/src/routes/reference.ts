@@ -26,7 +26,7 @@ const REFERENCE_HTML = `<!doctype html>
 `;
 
 const OpenApiDocument = z
-  .object({ openapi: z.string(), info: z.object({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) })
+  .object({ openapi: z.string(), info: z.object({ title: z.string(), version: z.string() }).loose(), paths: z.record(z.string(), z.unknown()) })
   .loose();
 
 const documentRoute = createRoute({
