@@ -3,10 +3,8 @@
 // /docs/ (scripts/build-assets.ts), so the page loads nothing from elsewhere and runs under the same strict CSP
 // as the dashboard.
 import { createRoute, z } from "@hono/zod-openapi";
+import { DASHBOARD_CSP } from "../dashboard/page.ts";
 import { errors, json, routes } from "../http/openapi.ts";
-
-export const REFERENCE_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 const REFERENCE_HTML = `<!doctype html>
 <html lang="en">
@@ -58,7 +56,8 @@ export function reference(describe: () => unknown) {
     .openapi(referenceRoute, (c) =>
       c.body(REFERENCE_HTML, 200, {
         "content-type": "text/html; charset=utf-8",
-        "content-security-policy": REFERENCE_CSP,
+        // The dashboard's rules: scripts and styles from this origin only, nothing inline, no other origin.
+        "content-security-policy": DASHBOARD_CSP,
         "x-content-type-options": "nosniff",
         "referrer-policy": "no-referrer",
         "cache-control": "no-cache",
