@@ -89,7 +89,10 @@ async function benchFeedbackSection(rig: Rig, cleanup: Cleanup): Promise<void> {
   const feedbackSql = await sqlClient(feedbackUrl);
   cleanup.add("feedback sql client", () => feedbackSql.end());
   const feedbackEnv = { ...edgeEnv(rig, feedbackUrl), ...OPEN_LIMITS };
-  await benchFeedback(feedbackSql, workerClient(feedbackEnv), feedbackEnv, [{ pollers: 4, limit: 500 }, { pollers: 4, limit: 50 }]);
+  await benchFeedback(rig, feedbackSql, "bench_feedback", workerClient(feedbackEnv), feedbackEnv, [
+    { pollers: 4, limit: 500 },
+    { pollers: 4, limit: 50 },
+  ]);
 }
 
 const cleanup = new Cleanup();

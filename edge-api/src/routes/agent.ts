@@ -3,8 +3,7 @@ import { AckRequest, DropsIngestRequest, HeartbeatRequest, OutboxQuery, Projects
 import { z } from "zod";
 import { recordHeartbeat } from "../db/bridges.ts";
 import { feedbackLimits } from "../feedback/limits.ts";
-import { acknowledge } from "../feedback/queue.ts";
-import { handOut } from "../feedback/schedule.ts";
+import { acknowledge, handOut } from "../feedback/queue/index.ts";
 import { Hono } from "hono";
 import type { AppEnv } from "../context.ts";
 import { ingestSubmissions } from "../db/ingest.ts";
@@ -29,7 +28,6 @@ export const agent = new Hono<AppEnv>()
     return c.json({ ok: true });
   })
   .get("/outbox", validate("query", OutboxQuery), async (c) => {
-    // Scheduling here as well as in cron lets feedback leave within seconds of a review, under the same limits.
     const messages = await handOut(c.var.db, feedbackLimits(c.var.config), () => new Date(), c.req.valid("query").limit);
     return c.json({ messages });
   })
