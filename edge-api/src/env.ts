@@ -38,9 +38,9 @@ export const Settings = z.object({
   TIMEZONE: timeZone.default("Africa/Johannesburg"),
   /** The largest page the feed serves. */
   FEED_MAX_LIMIT: whole().min(1).max(1000).default(200),
-  // WhatsApp bans numbers that spam: feedback leaves under these limits (sliding windows per sending number),
-  // and no drop gets feedback within FEEDBACK_SAME_DROP_SECONDS of its last. A message an agent claimed and did
-  // not ack within the lease is handed out again, up to FEEDBACK_MAX_ATTEMPTS, then marked failed.
+  // WhatsApp bans numbers that spam: feedback leaves under these limits (sliding windows per sending number), no
+  // drop gets feedback within FEEDBACK_SAME_DROP_SECONDS of its last, an agent's claim on a message holds for
+  // FEEDBACK_LEASE_SECONDS, and a message is given up after FEEDBACK_MAX_ATTEMPTS claims (feedback/queue/).
   FEEDBACK_PER_MINUTE: whole().min(0).default(2),
   FEEDBACK_PER_HOUR: whole().min(0).default(20),
   FEEDBACK_PER_DAY: whole().min(0).default(100),
