@@ -3,8 +3,9 @@
 // asserted. Everything runs in a temp dir and is torn down at the end, on error or on Ctrl-C too.
 //
 // BENCH_DROPS (default 1000000) sets how many drops the read benchmark seeds. `--json FILE` also writes every
-// figure with its target (tools/bench/figures.ts). Logins are as on Neon (tools/pg-auth.ts); PG_AUTH=scram-sha-256
-// runs everything with the SCRAM logins the local stack used to have.
+// figure with its target (tools/bench/figures.ts). `--only feedback` runs section 5 alone (seconds, not minutes).
+// Logins are as on Neon (tools/pg-auth.ts); PG_AUTH=scram-sha-256 runs everything with the SCRAM logins the local
+// stack used to have.
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -17,7 +18,7 @@ import { benchIngest } from "../tools/bench/ingest.ts";
 import { benchDailyStats, benchIngestAtScale } from "../tools/bench/stats.ts";
 import { printFigures, writeFiguresJson } from "../tools/bench/figures.ts";
 import { line, secs } from "../tools/bench/measure.ts";
-import { Cleanup, edgeEnv, pgSettingsLine, serveWorker, sqlClient, startRig, workerClient } from "../tools/bench/rig.ts";
+import { Cleanup, edgeEnv, pgSettingsLine, serveWorker, sqlClient, startRig, workerClient, type Rig } from "../tools/bench/rig.ts";
 
 function jsonFile(): string | undefined {
   const args = process.argv.slice(2);
@@ -28,6 +29,15 @@ function jsonFile(): string | undefined {
   return path.resolve(file);
 }
 
+/** `--only feedback`: one self-contained section, to iterate on it without seeding the big database. */
+function onlySetting(): "feedback" | undefined {
+  const args = process.argv.slice(2);
+  const i = args.indexOf("--only");
+  if (i === -1) return undefined;
+  if (args[i + 1] !== "feedback") throw new Error("--only takes one section: npm run bench -- --only feedback");
+  return "feedback";
+}
+
 function dropsSetting(): number {
   const raw = process.env.BENCH_DROPS ?? "1000000";
   const n = Number(raw);
@@ -36,7 +46,7 @@ function dropsSetting(): number {
   return n;
 }
 
-async function main(cleanup: Cleanup): Promise<void> {
+async function main(cleanup: Cleanup, only: "feedback" | undefined): Promise<void> {
   const drops = dropsSetting();
   const cpu = os.cpus()[0]?.model.trim() ?? "unknown CPU";
   line(`wa-monitor bench — Node ${process.version}, ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM`);
@@ -44,6 +54,7 @@ async function main(cleanup: Cleanup): Promise<void> {
   const t0 = performance.now();
   const rig = await startRig(cleanup);
   line(`cluster, proxy ready in ${secs(performance.now() - t0)} (${rig.dir})`);
+  if (only === "feedback") return benchFeedbackSection(rig, cleanup);
 
   const ingestUrl = await rig.database("bench_ingest");
   const ingestCall = workerClient(edgeEnv(rig, ingestUrl));
@@ -62,11 +73,7 @@ async function main(cleanup: Cleanup): Promise<void> {
   const edge = await serveWorker(env, cleanup);
   await benchAgent(edge, sql, path.join(rig.dir, "agent"), cleanup, { latencyRuns: 30, messages: 5_000, pollMs: 10, maxFeedPolls: 4 });
 
-  const feedbackUrl = await rig.database("bench_feedback");
-  const feedbackSql = await sqlClient(feedbackUrl);
-  cleanup.add("feedback sql client", () => feedbackSql.end());
-  const feedbackEnv = { ...edgeEnv(rig, feedbackUrl), ...OPEN_LIMITS };
-  await benchFeedback(feedbackSql, workerClient(feedbackEnv), feedbackEnv, [{ pollers: 4, limit: 500 }, { pollers: 4, limit: 50 }]);
+  await benchFeedbackSection(rig, cleanup);
 
   // Last: the same requests through the stack `npm run demo` runs (workerd under wrangler dev), on the big database.
   await benchDemoStack(feedUrl, sql, cleanup, {
@@ -75,6 +82,17 @@ async function main(cleanup: Cleanup): Promise<void> {
     ingest: { batches: 20, repeats: 5 },
     agent: { latencyRuns: 30, messages: 0, pollMs: 10, maxFeedPolls: 4 },
   });
+}
+
+async function benchFeedbackSection(rig: Rig, cleanup: Cleanup): Promise<void> {
+  const feedbackUrl = await rig.database("bench_feedback");
+  const feedbackSql = await sqlClient(feedbackUrl);
+  cleanup.add("feedback sql client", () => feedbackSql.end());
+  const feedbackEnv = { ...edgeEnv(rig, feedbackUrl), ...OPEN_LIMITS };
+  await benchFeedback(rig, feedbackSql, "bench_feedback", workerClient(feedbackEnv), feedbackEnv, [
+    { pollers: 4, limit: 500 },
+    { pollers: 4, limit: 50 },
+  ]);
 }
 
 const cleanup = new Cleanup();
@@ -90,7 +108,7 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 let code = 0;
 try {
   const json = jsonFile();
-  await main(cleanup);
+  await main(cleanup, onlySetting());
   printFigures();
   if (json) {
     await writeFiguresJson(json);

@@ -3,6 +3,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { existsSync } from "node:fs";
+import { Settings } from "../edge-api/src/env.ts";
 import { startAgentProcess, type AgentProcess } from "./agent-process.ts";
 import { fireCron, ROOT, startEdgeDev, type EdgeDev } from "./edge-dev.ts";
 import { logger as consoleLogger, type Log } from "./log.ts";
@@ -42,6 +43,11 @@ const envInt = (name: string, fallback: number) => {
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name}=${v} is not a TCP port`);
   return n;
 };
+
+/** The Worker's settings (edge-api/src/env.ts) that are set in the environment, for local runs; nothing else. */
+export function settingsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return Object.fromEntries(Object.keys(Settings.shape).flatMap((k) => (env[k] ? [[k, env[k]]] : [])));
+}
 
 /** Neon endpoints speak WebSocket themselves; any other Postgres is reached through the local proxy. */
 export function needsProxy(databaseUrl: string): { host: string; port: number } | null {
@@ -119,12 +125,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         AGENT_TOKEN: tokens.AGENT_TOKEN,
         DASHBOARD_TOKEN: tokens.DASHBOARD_TOKEN,
         ...(proxy ? { NEON_LOCAL_PROXY: proxy.address, NEON_LOCAL_AUTH: serverAuth! } : {}),
-        // Worker vars from wrangler.toml can be overridden from the environment for local runs.
-        ...Object.fromEntries(
-          Object.entries(process.env).filter(
-            (e): e is [string, string] => /^(TIMEZONE|FEED_MAX_LIMIT|FEEDBACK_[A-Z_]+|BRIDGE_STALE_SECONDS|HEALTH_PROBE_SECONDS)$/.test(e[0]) && !!e[1],
-          ),
-        ),
+        ...settingsFromEnvironment(),
       },
     });
     started("edge", () => edge!.stop());

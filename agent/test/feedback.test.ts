@@ -130,7 +130,7 @@ describe("feedback through the agent", () => {
     await dash("PATCH", "/v1/drops/DR55667788/review", { status: "incomplete", reviewer: "QA" });
     await eventually(() => edge!.query("SELECT status FROM feedback"), (r) => r[0]?.status === "sent");
     // As if the lease had run out before the ack arrived: the edge hands the same message out again.
-    await edge.query("UPDATE feedback SET status = 'ready', wa_message_id = NULL");
+    await edge.query("UPDATE feedback SET status = 'pending', wa_message_id = NULL");
     await eventually(() => edge!.query("SELECT status, attempts FROM feedback"), (r) => r[0]?.status === "sent" && r[0]?.attempts === 2);
     expect(await sent()).toHaveLength(1);
     const [fb] = await edge.query("SELECT wa_message_id FROM feedback");
@@ -185,7 +185,7 @@ describe("feedback through the agent", () => {
     await agent.stop();
     // The same edge under another spelling of its URL (a new domain, a proxy in front...).
     agent = await startTestAgent(edge.url + "/", { config: fastConfig(), dataDir });
-    await edge.query("UPDATE feedback SET status = 'ready', wa_message_id = NULL");
+    await edge.query("UPDATE feedback SET status = 'pending', wa_message_id = NULL");
     await eventually(() => edge!.query("SELECT status, attempts FROM feedback"), (r) => r[0]?.status === "sent" && r[0]?.attempts === 2);
     expect(await sent()).toHaveLength(1);
     // Acked from the one record made by the first run, not sent and recorded anew.

@@ -1,27 +1,8 @@
-// Bindings as wrangler hands them to the Worker, and their validated, typed form. Secrets (DATABASE_URL,
-// AGENT_TOKEN, DASHBOARD_TOKEN) come from `wrangler secret put` in production and from an env file locally.
+// The Worker's bindings and their validated, typed form. This schema is the one place their defaults are
+// written: wrangler.toml's [vars] hold only what differs from them, and the `Env` type wrangler hands the Worker
+// is the schema's input. Secrets (DATABASE_URL, AGENT_TOKEN, DASHBOARD_TOKEN) come from `wrangler secret put` in
+// production and from an env file locally.
 import { z } from "zod";
-
-export interface Env {
-  DATABASE_URL: string;
-  AGENT_TOKEN: string;
-  DASHBOARD_TOKEN: string;
-  /** "127.0.0.1:PORT" of the local WebSocket↔TCP proxy; unset against real Neon. */
-  NEON_LOCAL_PROXY?: string;
-  /** How the Postgres behind the local proxy authenticates it (tools/pg-auth.ts); `password`, as Neon, if unset. */
-  NEON_LOCAL_AUTH?: string;
-  TIMEZONE?: string;
-  FEED_MAX_LIMIT?: string;
-  FEEDBACK_PER_MINUTE?: string;
-  FEEDBACK_PER_HOUR?: string;
-  FEEDBACK_PER_DAY?: string;
-  FEEDBACK_SAME_DROP_SECONDS?: string;
-  FEEDBACK_LEASE_SECONDS?: string;
-  FEEDBACK_MAX_ATTEMPTS?: string;
-  FEEDBACK_SENDER?: string;
-  BRIDGE_STALE_SECONDS?: string;
-  HEALTH_PROBE_SECONDS?: string;
-}
 
 const timeZone = z.string().refine((tz) => {
   try {
@@ -32,43 +13,66 @@ const timeZone = z.string().refine((tz) => {
   }
 }, "not an IANA time zone");
 
-export const Config = z.object({
+// A var arrives as a string ("200"), or as a number when wrangler.toml writes it bare (200).
+const whole = () => z.coerce.number<string | number>().int();
+
+/** Secrets, and what only the local stack sets. */
+const Bindings = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
   AGENT_TOKEN: z.string().min(16, "must be at least 16 characters"),
   DASHBOARD_TOKEN: z.string().min(16, "must be at least 16 characters"),
+  /** "127.0.0.1:PORT" of the local WebSocket↔TCP proxy; unset against real Neon. */
   NEON_LOCAL_PROXY: z
     .string()
     .regex(/^[\w.-]+:\d+$/, "must be host:port")
     .optional(),
-  // Only a server that asks for a cleartext password can take the password the driver pipelines.
-  NEON_LOCAL_AUTH: z.enum(["password", "scram-sha-256", "md5", "trust"]).optional(),
+  /** How the Postgres behind the local proxy authenticates it (tools/pg-auth.ts); `password`, as Neon, if unset.
+   * Only a server that asks for a cleartext password can take the password the driver pipelines. (Any string
+   * may arrive in a binding; the enum decides.) */
+  NEON_LOCAL_AUTH: z.string().pipe(z.enum(["password", "scram-sha-256", "md5", "trust"])).optional(),
+});
+
+/** The settings: every one has its default here, and a deployment sets in [vars] only those it changes. */
+export const Settings = z.object({
+  /** The teams' calendar days: the feed's `date` filter and the daily stats. */
   TIMEZONE: timeZone.default("Africa/Johannesburg"),
-  FEED_MAX_LIMIT: z.coerce.number().int().min(1).max(1000).default(200),
-  // WhatsApp bans numbers that spam: feedback leaves under these limits (sliding windows per sending number).
-  FEEDBACK_PER_MINUTE: z.coerce.number().int().min(0).default(2),
-  FEEDBACK_PER_HOUR: z.coerce.number().int().min(0).default(20),
-  FEEDBACK_PER_DAY: z.coerce.number().int().min(0).default(100),
-  FEEDBACK_SAME_DROP_SECONDS: z.coerce.number().int().min(0).default(3600),
-  FEEDBACK_LEASE_SECONDS: z.coerce.number().int().min(5).default(120),
-  FEEDBACK_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(3),
+  /** The largest page the feed serves. */
+  FEED_MAX_LIMIT: whole().min(1).max(1000).default(200),
+  // WhatsApp bans numbers that spam: feedback leaves under these limits (sliding windows per sending number), no
+  // drop gets feedback within FEEDBACK_SAME_DROP_SECONDS of its last, an agent's claim on a message holds for
+  // FEEDBACK_LEASE_SECONDS, and a message is given up after FEEDBACK_MAX_ATTEMPTS claims (feedback/queue/).
+  FEEDBACK_PER_MINUTE: whole().min(0).default(2),
+  FEEDBACK_PER_HOUR: whole().min(0).default(20),
+  FEEDBACK_PER_DAY: whole().min(0).default(100),
+  FEEDBACK_SAME_DROP_SECONDS: whole().min(0).default(3600),
+  FEEDBACK_LEASE_SECONDS: whole().min(5).default(120),
+  FEEDBACK_MAX_ATTEMPTS: whole().min(1).default(3),
   /** The rate-limit bucket: the agent's sending number. A fallback session sends within the same budget. */
   FEEDBACK_SENDER: z.string().min(1).default("sender"),
-  BRIDGE_STALE_SECONDS: z.coerce.number().int().min(10).default(120),
+  /** A session whose agent has sent no heartbeat for this long is flagged stale. */
+  BRIDGE_STALE_SECONDS: whole().min(10).default(120),
   /** GET /health probes the database at most this often per isolate; hits in between reuse the answer. */
-  HEALTH_PROBE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
-}).refine((c) => c.AGENT_TOKEN !== c.DASHBOARD_TOKEN, {
-  // One token for both would let any agent host read and review everything on the dashboard.
-  path: ["AGENT_TOKEN"],
-  message: "must differ from DASHBOARD_TOKEN",
-}).refine((c) => c.NEON_LOCAL_PROXY || c.NEON_LOCAL_AUTH === undefined, {
-  path: ["NEON_LOCAL_AUTH"],
-  message: "only with NEON_LOCAL_PROXY (Neon itself always takes a pipelined password)",
-}).refine((c) => c.NEON_LOCAL_PROXY || c.HEALTH_PROBE_SECONDS > 0, {
-  // 0 probes on every hit, which lets a benchmark time the probing request; a public endpoint must not do that.
-  path: ["HEALTH_PROBE_SECONDS"],
-  message: "0 (probe on every request) is for local benchmarks only, with NEON_LOCAL_PROXY",
+  HEALTH_PROBE_SECONDS: whole().min(0).max(300).default(5),
 });
-export type Config = z.infer<typeof Config>;
+
+export const Config = Bindings.extend(Settings.shape)
+  .refine((c) => c.AGENT_TOKEN !== c.DASHBOARD_TOKEN, {
+    // One token for both would let any agent host read and review everything on the dashboard.
+    path: ["AGENT_TOKEN"],
+    message: "must differ from DASHBOARD_TOKEN",
+  })
+  .refine((c) => c.NEON_LOCAL_PROXY || c.NEON_LOCAL_AUTH === undefined, {
+    path: ["NEON_LOCAL_AUTH"],
+    message: "only with NEON_LOCAL_PROXY (Neon itself always takes a pipelined password)",
+  })
+  .refine((c) => c.NEON_LOCAL_PROXY || c.HEALTH_PROBE_SECONDS > 0, {
+    // 0 probes on every hit, which lets a benchmark time the probing request; a public endpoint must not do that.
+    path: ["HEALTH_PROBE_SECONDS"],
+    message: "0 (probe on every request) is for local benchmarks only, with NEON_LOCAL_PROXY",
+  });
+/** The bindings as wrangler hands them to the Worker. */
+export type Env = z.input<typeof Config>;
+export type Config = z.output<typeof Config>;
 
 export class ConfigError extends Error {
   readonly fields: string[];

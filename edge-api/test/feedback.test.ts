@@ -1,12 +1,17 @@
 // QA review → feedback scheduled under the rate limits → claimed by agents → acknowledged. Real Postgres, the
 // Worker's own code; the scheduler's clock is driven by the tests.
-import { beforeEach, describe, expect, it } from "vitest";
+import { randomBytes } from "node:crypto";
+import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { beforeEach, describe, expect, inject, it } from "vitest";
+import { migrate, MIGRATIONS_DIR } from "../../tools/migrate.ts";
+import { ensureDatabase } from "../../tools/postgres.ts";
 import { query } from "../../tools/test/db.ts";
 import { openDb } from "../src/db/client.ts";
 import { loadConfig } from "../src/env.ts";
 import { feedbackLimits, type FeedbackLimits } from "../src/feedback/limits.ts";
-import { acknowledge } from "../src/feedback/queue.ts";
-import { handOut, promoteDue } from "../src/feedback/schedule.ts";
+import { acknowledge, handOut, releaseExpiredClaims } from "../src/feedback/queue/index.ts";
 import { runScheduled } from "../src/scheduled.ts";
 import { edgeHarness, PROJECTS, submission, type Edge } from "./harness.ts";
 
@@ -40,8 +45,8 @@ async function withLimits<T>(over: Partial<FeedbackLimits>, fn: (db: ReturnType<
   }
 }
 
-/** What cron does at `at`: release expired leases, promote due messages. */
-const promote = (at: Date, over: Partial<FeedbackLimits> = {}) => withLimits(over, (db, l) => promoteDue(db, l, () => at));
+/** What cron does to feedback at `at`: release expired leases. */
+const cron = (at: Date, over: Partial<FeedbackLimits> = {}) => withLimits(over, (db, l) => releaseExpiredClaims(db, l, () => at));
 
 /** An agent poll at `at` that sends and acks everything it gets: the ids of the messages handed out. */
 const poll = (at: Date, over: Partial<FeedbackLimits> = {}) =>
@@ -167,9 +172,9 @@ describe("rate limits (controllable clock)", () => {
   it("messages that piled up while no agent polled still leave at the limited pace", async () => {
     await seedDue(30);
     const t0 = new Date();
-    // An hour of cron runs with nobody claiming: they may become ready, but no slot is taken.
-    for (let m = 0; m < 60; m += 10) await promote(plus(t0, m * 60));
-    expect(await sql("SELECT count(*)::int AS n FROM feedback WHERE status = 'ready'")).toEqual([{ n: 2 }]);
+    // An hour of cron runs with nobody claiming: no slot is taken.
+    for (let m = 0; m < 60; m += 10) await cron(plus(t0, m * 60));
+    expect(await sql("SELECT count(*)::int AS n FROM feedback_ledger")).toEqual([{ n: 0 }]);
     // The agent comes back: 2 this minute, not 20 at once.
     expect(await poll(plus(t0, 3600))).toHaveLength(2);
     expect(await poll(plus(t0, 3610))).toHaveLength(0);
@@ -246,10 +251,10 @@ describe("feedback hand-out", () => {
     const first = await edge.agent("GET", "/v1/agent/feedback");
     expect(first.body.messages.map((m: any) => m.id)).toEqual([fid]);
     await edge.agent("POST", `/v1/agent/feedback/${fid}/ack`, { status: "failed", error: "sender session closed" });
-    // Back to ready: the next poll gets it again (attempt 2), and this time no ack comes.
+    // Back to pending: the next poll gets it again (attempt 2), and this time no ack comes.
     expect((await edge.agent("GET", "/v1/agent/feedback")).body.messages.map((m: any) => m.id)).toEqual([fid]);
     const lease = loadConfig(edge.env).FEEDBACK_LEASE_SECONDS;
-    await promote(plus(new Date(), lease + 1));
+    await cron(plus(new Date(), lease + 1));
     expect(await sql("SELECT status, attempts, error FROM feedback")).toEqual([{ status: "failed", attempts: 2, error: "no ack before the lease expired" }]);
   });
 
@@ -258,7 +263,7 @@ describe("feedback hand-out", () => {
     const [drop] = await newDrops(1);
     const fid = (await review(drop!, { status: "incomplete" })).body.feedbackId;
     await edge.agent("GET", "/v1/agent/feedback");
-    await promote(plus(new Date(), 121)); // lease 1 expires: ready again
+    await cron(plus(new Date(), 121)); // lease 1 expires: pending again
     const second = await edge.agent("GET", "/v1/agent/feedback");
     expect(second.body.messages).toMatchObject([{ id: fid, attempt: 2 }]);
     // The first claimant finally reports failure: it no longer holds the message, so nothing changes.
@@ -275,8 +280,8 @@ describe("feedback hand-out", () => {
     const [drop] = await newDrops(1);
     const fid = (await review(drop!, { status: "incomplete" })).body.feedbackId;
     await edge.agent("GET", "/v1/agent/feedback");
-    await promote(plus(new Date(), 121));
-    expect(await sql("SELECT status, attempts FROM feedback")).toEqual([{ status: "ready", attempts: 1 }]);
+    await cron(plus(new Date(), 121));
+    expect(await sql("SELECT status, attempts FROM feedback")).toEqual([{ status: "pending", attempts: 1 }]);
     expect((await edge.agent("GET", "/v1/agent/feedback")).body.messages.map((m: any) => m.id)).toEqual([fid]);
     expect(await sql("SELECT status, attempts FROM feedback")).toEqual([{ status: "claimed", attempts: 2 }]);
   });
@@ -343,7 +348,7 @@ describe("concurrency", () => {
     expect(ids.length).toBeLessThanOrEqual(2);
     expect(new Set(ids).size).toBe(ids.length);
     expect(await sql("SELECT count(*)::int AS n FROM feedback_ledger")).toEqual([{ n: 2 }]);
-    expect(await sql("SELECT count(*)::int AS n FROM feedback WHERE status IN ('ready', 'claimed')")).toEqual([{ n: 2 }]);
+    expect(await sql("SELECT count(*)::int AS n FROM feedback WHERE status = 'claimed'")).toEqual([{ n: 2 }]);
   });
 
   it("with room for all, 1,000 messages are each handed out exactly once across parallel polls", async () => {
@@ -379,6 +384,66 @@ describe("concurrency", () => {
       { status: "claimed", n: 700 },
       { status: "pending", n: 100 },
     ]);
+  });
+});
+
+describe("one unsent message per drop", () => {
+  it("the database refuses a second pending or claimed message for a drop, so a claim never hands out two", async () => {
+    await setup();
+    const [drop] = await newDrops(1);
+    await review(drop!, { status: "incomplete" });
+    const second = (status: string) =>
+      sql(`INSERT INTO feedback (drop_number, group_jid, text, due_at, status) VALUES ($1, $2, 'again', now(), $3)`, [drop, PROJECTS[0]!.groupJid, status]);
+    await expect(second("pending")).rejects.toThrow(/feedback_unsent_drop_key/);
+    await expect(second("claimed")).rejects.toThrow(/feedback_unsent_drop_key/);
+    await second("sent"); // history is not limited
+    expect(await sql("SELECT status, count(*)::int AS n FROM feedback GROUP BY status ORDER BY status")).toEqual([
+      { status: "pending", n: 1 },
+      { status: "sent", n: 1 },
+    ]);
+  });
+});
+
+describe("upgrading a database whose queue had messages in `ready`", () => {
+  it("puts them back to pending, where the next poll claims them; a drop that held two unsent keeps the newer", async () => {
+    const { adminUrl } = inject("pg");
+    const name = `u_${randomBytes(6).toString("hex")}`;
+    await ensureDatabase(adminUrl, name);
+    const url = adminUrl.replace(/\/postgres$/, `/${name}`);
+    // The migrations before the one that removes `ready`.
+    const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith(".sql")).sort();
+    const upgrade = files.find((f) => f.endsWith("_feedback_without_ready.sql"))!;
+    const before = await mkdtemp(path.join(tmpdir(), "wam-mig-"));
+    try {
+      for (const f of files.filter((f) => f < upgrade)) await cp(path.join(MIGRATIONS_DIR, f), path.join(before, f));
+      await migrate(url, { dir: before });
+    } finally {
+      await rm(before, { recursive: true, force: true });
+    }
+    const old = (text: string, params: unknown[] = []) => query(url, text, params);
+    const lawley = PROJECTS[0]!.groupJid;
+    await old(`INSERT INTO projects (name, group_jid) VALUES ('Lawley', $1)`, [lawley]);
+    await old(
+      `INSERT INTO drops (drop_number, project_id, status, first_submitted_at, last_submitted_at)
+       SELECT d, (SELECT id FROM projects), 'incomplete', now(), now() FROM unnest($1::text[]) d`,
+      [["DR80000001", "DR80000002"]],
+    );
+    await old(
+      `INSERT INTO feedback (drop_number, group_jid, text, status, due_at, ready_at) VALUES
+         ('DR80000001', $1, 'was ready', 'ready', now() - interval '2 minutes', now() - interval '1 minute'),
+         ('DR80000002', $1, 'older', 'pending', now() - interval '2 minutes', NULL),
+         ('DR80000002', $1, 'newer', 'pending', now() - interval '1 minute', NULL)`,
+      [lawley],
+    );
+    await migrate(url);
+    expect(await old("SELECT drop_number, text, status FROM feedback ORDER BY id")).toEqual([
+      { drop_number: "DR80000001", text: "was ready", status: "pending" },
+      { drop_number: "DR80000002", text: "older", status: "cancelled" },
+      { drop_number: "DR80000002", text: "newer", status: "pending" },
+    ]);
+    edge = await edgeHarness({ DATABASE_URL: url });
+    const handed = await edge.agent("GET", "/v1/agent/feedback");
+    expect(handed.body.messages.map((m: any) => m.text)).toEqual(["was ready", "newer"]);
   });
 });
 

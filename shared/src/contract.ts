@@ -175,7 +175,7 @@ export const ReviewView = z.object({
   createdAt: IsoTimestamp,
 });
 
-export const FeedbackStatus = z.enum(["pending", "ready", "claimed", "sent", "failed", "cancelled"]);
+export const FeedbackStatus = z.enum(["pending", "claimed", "sent", "failed", "cancelled"]);
 export type FeedbackStatus = z.infer<typeof FeedbackStatus>;
 
 export const FeedbackView = z.object({

@@ -1,13 +1,13 @@
 // Benchmark 5: claiming a backlog of due feedback with the limits opened up — 10,000 drops, each with one message
 // due now, handed out through the Worker's fetch handler (GET /v1/agent/feedback) to several pollers at once, as
-// agents and cron would poll, until every message is claimed. Plans of the hand-out's statements at that size.
+// agents and cron would poll, until every message is claimed. Plans of a poll's statements at that size.
 import type pg from "pg";
-import { HAND_OUT_SQL } from "../../edge-api/src/feedback/schedule.ts";
 import { runScheduled } from "../../edge-api/src/scheduled.ts";
 import type { Env } from "../../edge-api/src/env.ts";
 import { figure } from "./figures.ts";
 import { heading, int, line, ms, secs, table, timed } from "./measure.ts";
-import { AGENT_TOKEN, PROJECTS, type WorkerCall } from "./rig.ts";
+import { AGENT_TOKEN, PROJECTS, workerClient, type Rig, type WorkerCall } from "./rig.ts";
+import { loggedPlans } from "./stats.ts";
 
 export const FEEDBACK_BACKLOG = 10_000;
 
@@ -39,9 +39,9 @@ const SEED = /* sql */ `
     RETURNING drop_number
   ),
   hist AS (
-    INSERT INTO feedback (drop_number, group_jid, text, status, due_at, ready_at, attempts, sent_at, sent_by,
+    INSERT INTO feedback (drop_number, group_jid, text, status, due_at, attempts, sent_at, sent_by,
                           wa_message_id, created_at, updated_at)
-    SELECT d.drop_number, p.group_jid, 'QA: ' || d.drop_number || ' (earlier)', 'sent', t.at, t.at, 1, t.at, $2,
+    SELECT d.drop_number, p.group_jid, 'QA: ' || d.drop_number || ' (earlier)', 'sent', t.at, 1, t.at, $2,
            '3EB0HIST' || k || d.drop_number, t.at, t.at
     FROM d, p, generate_series(1, 4) k, LATERAL (SELECT now() - (2 + k * 20) * interval '1 day' AS at) t
     RETURNING id, drop_number, sent_at
@@ -77,6 +77,13 @@ async function claimAll(call: WorkerCall, env: Env, c: ClaimCase) {
   return { ms: total.ms, polls };
 }
 
+/** The claimed messages pending again and their slots gone, as before the case. */
+async function putBack(sql: pg.Client): Promise<void> {
+  await sql.query("UPDATE feedback SET status = 'pending', claimed_until = NULL, attempts = 0 WHERE status = 'claimed'");
+  await sql.query("DELETE FROM feedback_ledger WHERE taken_at > now() - interval '1 day'");
+  await sql.query("VACUUM (ANALYZE) feedback, feedback_ledger");
+}
+
 /** Every message claimed exactly once, one slot each; then the backlog is put back for the next case. */
 async function checkAndReset(sql: pg.Client, ids: string[]): Promise<void> {
   const { rows } = await sql.query<{ claimed: string; slots: string }>(
@@ -88,37 +95,39 @@ async function checkAndReset(sql: pg.Client, ids: string[]): Promise<void> {
   if (ids.length !== FEEDBACK_BACKLOG || distinct !== FEEDBACK_BACKLOG || Number(claimed) !== FEEDBACK_BACKLOG || Number(slots) !== FEEDBACK_BACKLOG) {
     throw new Error(`handed out ${ids.length} (${distinct} distinct), ${claimed} claimed, ${slots} slots: expected ${FEEDBACK_BACKLOG} each`);
   }
-  await sql.query("UPDATE feedback SET status = 'pending', claimed_until = NULL, attempts = 0, ready_at = NULL WHERE status = 'claimed'");
-  await sql.query("DELETE FROM feedback_ledger WHERE taken_at > now() - interval '1 day'");
-  await sql.query("VACUUM (ANALYZE) feedback, feedback_ledger");
+  await putBack(sql);
 }
 
-/** EXPLAIN (ANALYZE, BUFFERS) of one poll's statements on the seeded backlog, rolled back. */
-async function explainHandOut(sql: pg.Client, limit: number): Promise<void> {
-  const now = new Date();
-  const plan = async (name: string, text: string, params: unknown[]) => {
-    const { rows } = await sql.query<{ "QUERY PLAN": string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${text}`, params);
+/**
+ * The plans a poll's statements got over the whole backlog, with their real parameters (auto_explain): the first
+ * poll with the limits opened up, and a poll under the limits as shipped with this minute's slots taken (the
+ * steady state while a backlog drains). The claimed messages are put back after each.
+ */
+async function explainPolls(rig: Rig, sql: pg.Client, dbName: string, env: Env, limit: number): Promise<void> {
+  const keep = /duration:|\(cost=|Filter:|Index Cond:|Buffers:/;
+  const show = async (title: string, call: WorkerCall) => {
+    const plans = await loggedPlans(rig, sql, dbName, () => call("GET", `/v1/agent/feedback?limit=${limit}`, { token: AGENT_TOKEN }), keep);
     line();
-    line(`${name}:`);
-    for (const r of rows) line(`  ${r["QUERY PLAN"]}`);
+    line(`${title}:`);
+    for (const p of plans.length ? plans : ["(no plan logged)"]) line(`  ${p}`);
+    await putBack(sql);
   };
-  await sql.query("BEGIN");
-  try {
-    // $1 now, $2 sender, $3–$5 the limits (opened up), $6 same-drop seconds, then the statement's own.
-    const common = [now, SENDER, 1e6, 1e6, 1e6, 0];
-    await plan(`RELEASE_AND_PROMOTE (the first poll: all ${int(FEEDBACK_BACKLOG)} due)`, HAND_OUT_SQL.RELEASE_AND_PROMOTE, [...common, 3]);
-    await plan(`CLAIM (limit ${limit})`, HAND_OUT_SQL.CLAIM, [...common, limit, 120]);
-    await plan("RELEASE_AND_PROMOTE (a later poll: nothing left to promote)", HAND_OUT_SQL.RELEASE_AND_PROMOTE, [...common, 3]);
-  } finally {
-    await sql.query("ROLLBACK");
-  }
+  await show(`the first poll over all ${int(FEEDBACK_BACKLOG)} due, limits opened up (?limit=${limit})`, workerClient(env));
+  const shipped = Object.fromEntries(Object.entries(env).filter(([k]) => !(k in OPEN_LIMITS))) as Env;
+  await sql.query(
+    `INSERT INTO feedback_ledger (sender, feedback_id, drop_number, taken_at)
+     SELECT $1, id, drop_number, now() - interval '10 seconds' FROM feedback WHERE status = 'pending' ORDER BY id LIMIT 2`,
+    [SENDER],
+  );
+  await show(`a poll under the shipped limits with this minute's 2 slots taken (?limit=${limit})`, workerClient(shipped));
+  await sql.query("DELETE FROM feedback_ledger WHERE taken_at > now() - interval '1 day'");
 }
 
 /**
  * The figure's case comes first: pollers asking for the contract's 500 per poll. The agent itself asks for at
  * most 50 (what it can send within a lease), so that case is shown beside it.
  */
-export async function benchFeedback(sql: pg.Client, call: WorkerCall, env: Env, cases: ClaimCase[]): Promise<void> {
+export async function benchFeedback(rig: Rig, sql: pg.Client, dbName: string, call: WorkerCall, env: Env, cases: ClaimCase[]): Promise<void> {
   heading(`5. Feedback: claiming ${int(FEEDBACK_BACKLOG)} due messages, limits opened up, Worker fetch in-process`);
   const s = await timed(() => seed(sql, call));
   line(`seeded ${int(FEEDBACK_BACKLOG)} drops, each with one message due now, beside 40,000 sent ones (${secs(s.ms)})`);
@@ -142,6 +151,6 @@ export async function benchFeedback(sql: pg.Client, call: WorkerCall, env: Env, 
     `${cases[0]!.pollers} pollers asking ?limit=${cases[0]!.limit} and a cron run; ${rows[0]![2]} polls`,
   );
 
-  heading("5b. Plans of one hand-out's statements over that backlog (EXPLAIN ANALYZE, rolled back)");
-  await explainHandOut(sql, cases[0]!.limit);
+  heading("5b. Plans of a poll's statements over that backlog (auto_explain, ANALYZE, BUFFERS)");
+  await explainPolls(rig, sql, dbName, env, cases[0]!.limit);
 }

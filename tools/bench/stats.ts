@@ -48,7 +48,7 @@ export async function seedReviewsAndRollup(sql: pg.Client): Promise<void> {
 const localDate = (t: number) => new Intl.DateTimeFormat("en-CA", { timeZone: TIMEZONE }).format(new Date(t));
 
 /** Plan lines auto_explain logged for the Worker's statements of one request, condensed. */
-async function loggedPlans(rig: Rig, sql: pg.Client, dbName: string, request: () => Promise<unknown>, keep: RegExp): Promise<string[]> {
+export async function loggedPlans(rig: Rig, sql: pg.Client, dbName: string, request: () => Promise<unknown>, keep: RegExp): Promise<string[]> {
   const settings = ["session_preload_libraries = 'auto_explain'", "auto_explain.log_min_duration = 0", "auto_explain.log_analyze = on", "auto_explain.log_buffers = on"];
   for (const s of settings) await sql.query(`ALTER DATABASE "${dbName}" SET ${s}`);
   try {

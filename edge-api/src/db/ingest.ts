@@ -1,4 +1,5 @@
-// Ingest of a batch of drop submissions in one transaction of at most two statements, whatever its size.
+// Ingest of a batch of drop submissions in one transaction of at most two statements, whatever its size (a third
+// when a drop posted again has feedback, to cancel what has not gone out).
 //
 // The unique key (chat_jid, message_id, drop_number) is the gate: a submission that does not insert is a
 // duplicate (a retry, or the backup session seeing the same message) and touches nothing else. Only fresh
@@ -10,6 +11,7 @@
 // a drop is the original, every later one a resubmission. The per-item answer to the agent stays by arrival (the
 // first delivery of a drop is `new`); the stored flags, the comment line and the daily counts follow sent_at.
 import type { DropSubmission, IngestStatus } from "@wa-monitor/shared";
+import { cancelUnsent } from "../feedback/queue/index.ts";
 import type { Queryable } from "./client.ts";
 import { missingStatsZone } from "./daily-stats.ts";
 
@@ -85,8 +87,10 @@ const INGEST = /* sql */ `
 // - a line `Resubmitted YYYY-MM-DD HH:MM` (local time of the latest post flagged now) is added to its comment;
 //   when a late-delivered earlier post turns the existing one into the resubmission, that is the existing one;
 // - a fresh post that is not the drop's earliest means the installer posted again: the review starts over
-//   (status resubmitted, feedback_sent_at cleared) and feedback that has not gone out is cancelled. A late
-//   original behind an already reviewed post changes neither; an unreviewed drop still shows as resubmitted.
+//   (status resubmitted, feedback_sent_at cleared), and those of such drops that have any feedback are returned,
+//   for their unsent feedback to be cancelled (a drop never reviewed incomplete has none: no third statement).
+//   A late original behind an already reviewed post changes neither; an unreviewed drop still shows as
+//   resubmitted.
 // A drop INGEST created with one post is already what it should be and is not read or written again.
 // And the daily stats rollup (daily-stats.ts) takes what changed, in the zone it is kept in:
 // - `new`: a drop created now counts on the day of its first post (passed in: the items answered `new`); a
@@ -141,12 +145,6 @@ const SETTLE = /* sql */ `
     WHERE d.drop_number = p.drop_number AND (p.existed OR p.latest_flagged IS NOT NULL)
     RETURNING d.drop_number, p.reposted
   ),
-  cancelled AS (
-    -- The installer posted again: feedback about the old state must not go out.
-    UPDATE feedback f SET status = 'cancelled', claimed_until = NULL, error = 'drop was resubmitted', updated_at = now()
-    WHERE f.drop_number IN (SELECT drop_number FROM updated WHERE reposted)
-      AND f.status IN ('pending', 'ready', 'claimed')
-  ),
   counts AS (
     SELECT (c.first_at AT TIME ZONE (SELECT zone FROM zone))::date AS day, c.project_id, 1 AS new, 0 AS resubmitted
     FROM unnest($4::bigint[], $5::timestamptz[]) AS c (project_id, first_at)
@@ -171,7 +169,9 @@ const SETTLE = /* sql */ `
     ORDER BY day, project_id
     ON CONFLICT (day, project_id) DO UPDATE SET new = t.new + excluded.new, resubmitted = t.resubmitted + excluded.resubmitted
   )
-  SELECT (SELECT zone FROM zone) AS zone`;
+  SELECT (SELECT zone FROM zone) AS zone,
+         (SELECT coalesce(array_agg(u.drop_number ORDER BY u.drop_number), '{}') FROM updated u
+          WHERE u.reposted AND EXISTS (SELECT 1 FROM feedback f WHERE f.drop_number = u.drop_number)) AS reposted_with_feedback`;
 
 export interface IngestResult {
   messageId: string;
@@ -200,7 +200,7 @@ export async function ingestSubmissions(
     const created = rows.filter((r) => r.status === "new");
     const again = rows.filter((r) => r.status === "resubmission");
     if (created.length || again.length) {
-      const [settled] = await q.query<{ zone: string | null }>(SETTLE, [
+      const [settled] = await q.query<{ zone: string | null; reposted_with_feedback: string[] }>(SETTLE, [
         [...new Set(again.map((r) => items[r.ord - 1]!.dropNumber))],
         rows.filter((r) => r.submission_id !== null).map((r) => r.submission_id),
         timeZone,
@@ -208,6 +208,8 @@ export async function ingestSubmissions(
         created.map((r) => items[r.ord - 1]!.sentAt),
       ]);
       if (!settled?.zone) throw missingStatsZone();
+      // The installer posted again: feedback about the old state must not go out.
+      if (settled.reposted_with_feedback.length) await cancelUnsent(q, settled.reposted_with_feedback, "drop was resubmitted");
     }
     return rows;
   });

@@ -4,6 +4,7 @@
 import { QA_STEP_KEYS, type QaSteps, type ReviewRequest } from "@wa-monitor/shared";
 import { ApiError } from "../errors.ts";
 import { composeFeedback } from "../feedback/message.ts";
+import { cancelUnsent, scheduleFeedback } from "../feedback/queue/index.ts";
 import type { Db, Queryable } from "./client.ts";
 import { countReview } from "./daily-stats.ts";
 
@@ -29,16 +30,6 @@ const UPDATE_DROP = /* sql */ `
 
 const INSERT_REVIEW = /* sql */ `
   INSERT INTO reviews (drop_number, status, steps, comment, reviewer, created_at)
-  VALUES ($1, $2, $3, $4, $5, $6)
-  RETURNING id::text AS id`;
-
-// Shared with ingest: a resubmission also withdraws feedback that has not gone out.
-export const CANCEL_UNSENT = /* sql */ `
-  UPDATE feedback SET status = 'cancelled', claimed_until = NULL, error = $2, updated_at = now()
-  WHERE drop_number = ANY($1::text[]) AND status IN ('pending', 'ready', 'claimed')`;
-
-const SCHEDULE = /* sql */ `
-  INSERT INTO feedback (drop_number, review_id, group_jid, text, mentions, due_at)
   VALUES ($1, $2, $3, $4, $5, $6)
   RETURNING id::text AS id`;
 
@@ -68,7 +59,7 @@ export async function reviewDrop(db: Pick<Db, "tx">, dropNumber: string, review:
       review.reviewer,
       now,
     ]);
-    await q.query(CANCEL_UNSENT, [[dropNumber], `superseded by review ${rev!.id}`]);
+    await cancelUnsent(q, [dropNumber], `superseded by review ${rev!.id}`);
     let feedbackId: string | null = null;
     if (review.status === "incomplete") {
       const msg = composeFeedback({
@@ -78,8 +69,7 @@ export async function reviewDrop(db: Pick<Db, "tx">, dropNumber: string, review:
         comment: review.comment,
         installerJid: drop.installer_jid as string | null,
       });
-      const [fb] = await q.query<{ id: string }>(SCHEDULE, [dropNumber, rev!.id, drop.group_jid, msg.text, msg.mentions, now]);
-      feedbackId = fb!.id;
+      feedbackId = await scheduleFeedback(q, { ...msg, dropNumber, reviewId: rev!.id, groupJid: String(drop.group_jid), dueAt: now });
     }
     // Last: every review and ingest of the project today counts on the same row, held until COMMIT.
     await countReview(q, { dropNumber, projectId: String(drop.project_id), reviewId: rev!.id, createdAt: now });

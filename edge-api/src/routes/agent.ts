@@ -16,8 +16,7 @@ import { recordHeartbeat } from "../db/sessions.ts";
 import { ingestSubmissions } from "../db/ingest.ts";
 import { upsertProjects } from "../db/projects.ts";
 import { feedbackLimits } from "../feedback/limits.ts";
-import { acknowledge } from "../feedback/queue.ts";
-import { handOut } from "../feedback/schedule.ts";
+import { acknowledge, handOut } from "../feedback/queue/index.ts";
 import { agentToken, BODY, errors, json, jsonBody, routes, V1 } from "../http/openapi.ts";
 
 const tags = ["agent"];

@@ -1,7 +1,7 @@
-// Acknowledgements of handed-out feedback, idempotent. (Handing out is in schedule.ts, with the limits.)
+// → sent, or claimed → pending | failed: the agent's acknowledgement of a message it was handed, idempotent.
 import type { FeedbackAckRequest, FeedbackStatus } from "@wa-monitor/shared";
-import type { Db, Queryable } from "../db/client.ts";
-import { ApiError } from "../errors.ts";
+import type { Db, Queryable } from "../../db/client.ts";
+import { ApiError } from "../../errors.ts";
 
 // The drop is locked before its feedback row, in the same order reviews and ingest lock them.
 const LOCK_DROP = /* sql */ `
@@ -25,10 +25,10 @@ const ACK_SENT = /* sql */ `
   UPDATE drops d SET feedback_sent_at = $4, updated_at = $4 FROM f WHERE d.drop_number = f.drop_number`;
 
 // A "failed" ack only counts for the claim it names (when it names one) while that claim still holds; the
-// message goes back to ready or, out of tries, failed.
+// message goes back to pending or, out of tries, failed.
 const ACK_FAILED = /* sql */ `
   UPDATE feedback
-  SET status = CASE WHEN attempts >= $3 THEN 'failed' ELSE 'ready' END, claimed_until = NULL, error = $2,
+  SET status = CASE WHEN attempts >= $3 THEN 'failed' ELSE 'pending' END, claimed_until = NULL, error = $2,
       updated_at = $4
   WHERE id = $1 AND status = 'claimed' AND ($5::int IS NULL OR attempts = $5)`;
 
