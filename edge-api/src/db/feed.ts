@@ -139,6 +139,7 @@ export async function getDrop(db: Queryable, dropNumber: string): Promise<DropDe
       messageId: String(s.message_id),
       chatJid: String(s.chat_jid),
       bridge: String(s.bridge),
+      session: String(s.bridge), // TEMPORARY (issue 9): the api helper's `session` field; reconciled at merge
       senderJid: String(s.sender_jid),
       senderPhone: strOrNull(s.sender_phone),
       senderName: strOrNull(s.sender_name),
