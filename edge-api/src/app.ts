@@ -8,7 +8,6 @@ import { ConfigError, loadConfig } from "./env.ts";
 import { ApiError, errorBody, logError } from "./errors.ts";
 import { agent } from "./routes/agent.ts";
 import { bridges } from "./routes/bridges.ts";
-import { dashboard } from "./routes/dashboard.ts";
 import { dashboardApiTemporary } from "./routes/dashboard-api-temporary.ts";
 import { projects } from "./routes/projects.ts";
 import { drops } from "./routes/drops.ts";
@@ -55,7 +54,6 @@ export function createApp() {
   app.route("/v1/bridges", bridges);
   app.route("/v1/projects", projects);
   app.route("/v1", dashboardApiTemporary);
-  app.route("/", dashboard);
 
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
 
