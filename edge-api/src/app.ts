@@ -8,7 +8,6 @@ import { ConfigError, loadConfig } from "./env.ts";
 import { ApiError, errorBody, logError } from "./errors.ts";
 import { DOCUMENT, routes, SECURITY_SCHEMES } from "./http/openapi.ts";
 import { agent } from "./routes/agent.ts";
-import { dashboard } from "./routes/dashboard.ts";
 import { drops } from "./routes/drops.ts";
 import { health } from "./routes/health.ts";
 import { projects } from "./routes/projects.ts";
@@ -67,7 +66,6 @@ export function createApp() {
     .route("/", sessions)
     .route("/", projects)
     .route("/", settings)
-    .route("/", dashboard)
     .route("/", reference(() => app.getOpenAPI31Document(DOCUMENT)));
 
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));

@@ -1,42 +1,82 @@
-// The QA dashboard in a real browser (Debian's Chromium via playwright-core) against the Worker on a real
-// database: sign in, find a drop, review it incomplete, and the feedback is scheduled.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// The QA dashboard as deployed: its static assets and _headers served by workerd under `wrangler dev`, the
+// Worker behind them on a real database, in a real browser (Debian's Chromium via playwright-core). Sign in,
+// find a drop, review it incomplete, and the feedback is scheduled.
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
+import { QA_STEPS } from "@wa-monitor/shared";
+import { PAGE_HEADERS } from "../src/http/page-headers.ts";
 import { launchChromium } from "../../tools/browser.ts";
-import { AGENT_TOKEN, DASHBOARD_TOKEN, PROJECTS, startEdgeServer, submission, type EdgeServer } from "./harness.ts";
+import { startEdgeDev, type EdgeDev } from "../../tools/edge-dev.ts";
+import { freePort } from "../../tools/ports.ts";
+import { rebuildDailyStats } from "../../tools/stats-rollup.ts";
+import { freshDatabase, query } from "../../tools/test/db.ts";
+import { AGENT_TOKEN, DASHBOARD_TOKEN, PROJECTS, submission } from "./harness.ts";
 
-let edge: EdgeServer;
+// Not the default zone, and not the browser's (Tokyo, below): the page must show the edge's.
+const ZONE = "America/Los_Angeles";
+const SENT_AT = "2026-11-24T08:15:00.000Z"; // 00:15 in Los Angeles, 10:15 in Johannesburg, 17:15 in Tokyo
+
+let edge: EdgeDev;
+let databaseUrl: string;
 let browser: Browser;
 let page: Page;
+const pageErrors: string[] = [];
 const consoleErrors: string[] = [];
+const output: string[] = [];
+const db = (sql: string) => query(databaseUrl, sql);
 
-async function agentCall(method: string, path: string, body: unknown) {
+async function call(token: string, method: string, path: string, body?: unknown) {
   const res = await fetch(edge.url + path, {
     method,
-    headers: { authorization: `Bearer ${AGENT_TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body === undefined ? null : JSON.stringify(body),
   });
-  expect(res.status).toBe(200);
+  expect(res.status, path).toBe(200);
+  return res.json() as Promise<any>;
 }
 
 beforeAll(async () => {
-  edge = await startEdgeServer();
-  await agentCall("PUT", "/v1/agent/projects", { projects: PROJECTS });
-  await agentCall("POST", "/v1/agent/drops", {
+  databaseUrl = await freshDatabase();
+  await rebuildDailyStats(databaseUrl, ZONE); // as an operator does after choosing another zone
+  const dir = await mkdtemp(path.join(tmpdir(), "wam-dashboard-"));
+  edge = await startEdgeDev({
+    port: await freePort(),
+    envFile: path.join(dir, "edge.env"),
+    stateDir: dir,
+    log: (l) => output.push(l),
+    vars: {
+      DATABASE_URL: databaseUrl,
+      AGENT_TOKEN,
+      DASHBOARD_TOKEN,
+      NEON_LOCAL_PROXY: inject("pg").proxy,
+      NEON_LOCAL_AUTH: inject("pg").auth,
+      TIMEZONE: ZONE,
+    },
+  });
+  await call(AGENT_TOKEN, "PUT", "/v1/agent/projects", { projects: PROJECTS });
+  await call(AGENT_TOKEN, "POST", "/v1/agent/drops", {
     submissions: [
-      submission({ dropNumber: "DR70000001", messageId: "UI-1", senderName: "Thabo", text: "DR70000001 done" }),
+      submission({ dropNumber: "DR70000001", messageId: "UI-1", senderName: "Thabo", text: "DR70000001 done", sentAt: SENT_AT }),
       // WhatsApp text is shown as text, never run as markup.
       submission({ dropNumber: "DR70000002", messageId: "UI-2", chatJid: PROJECTS[2]!.groupJid, senderName: "<img src=x onerror=alert(1)>", text: "<script>alert(1)</script> DR70000002" }),
     ],
   });
+  await call(AGENT_TOKEN, "POST", "/v1/agent/heartbeat", {
+    agent: "vps-1",
+    sessions: [{ name: "primary", role: "capture", state: "open", phone: null, lastEventAt: null }],
+  });
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on("pageerror", (e) => consoleErrors.push(e.message));
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 }, timezoneId: "Asia/Tokyo" });
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  page.on("console", (m) => void (m.type() === "error" && consoleErrors.push(m.text())));
   page.on("dialog", (d) => {
-    consoleErrors.push(`dialog: ${d.message()}`);
+    pageErrors.push(`dialog: ${d.message()}`);
     void d.dismiss();
   });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -44,6 +84,18 @@ afterAll(async () => {
 });
 
 describe("QA dashboard", () => {
+  it("is served with its security headers: the page, its script and its styles", async () => {
+    for (const [asset, type] of [["/", "text/html"], ["/dashboard.js", "text/javascript"], ["/dashboard.css", "text/css"]] as const) {
+      const res = await fetch(edge.url + asset);
+      expect(res.status, asset).toBe(200);
+      expect(res.headers.get("content-type"), asset).toContain(type);
+      for (const [name, value] of Object.entries(PAGE_HEADERS)) expect(res.headers.get(name), `${asset} ${name}`).toBe(value);
+      await res.body?.cancel();
+    }
+    // The rules themselves are not an asset.
+    expect((await fetch(edge.url + "/_headers")).status).toBe(404);
+  });
+
   it("refuses a wrong token and signs in with the right one", async () => {
     await page.goto(edge.url + "/");
     await page.fill("#token", "not-the-token-at-all");
@@ -59,6 +111,17 @@ describe("QA dashboard", () => {
     expect(rows.sort()).toEqual(["DR70000001", "DR70000002"]);
     expect(await page.textContent("#drops tbody")).toContain("<img src=x onerror=alert(1)>");
     expect(await page.textContent("#today")).toMatch(/Today: \d+ new/);
+  });
+
+  it("shows times in the edge's time zone (GET /v1/settings), not the browser's", async () => {
+    expect((await call(DASHBOARD_TOKEN, "GET", "/v1/settings")).timeZone).toBe(ZONE);
+    expect(await page.textContent('#drops tbody tr[data-drop="DR70000001"]')).toContain("24 Nov 2026, 00:15");
+  });
+
+  it("shows the WhatsApp sessions from GET /v1/sessions, and says session, never bridge", async () => {
+    await expect.poll(() => page.textContent("#sessions")).toBe("primary: open");
+    expect(await page.getAttribute("#sessions .chip", "title")).toContain("vps-1");
+    expect(await page.content()).not.toMatch(/bridge/i); // text, ids and classes alike
   });
 
   it("filters by project", async () => {
@@ -80,15 +143,42 @@ describe("QA dashboard", () => {
     await page.fill("#d-comment", "ONT barcode unreadable");
     await page.click("#mark-incomplete");
     await expect.poll(() => page.textContent("#d-result")).toContain("feedback scheduled");
-    const [fb] = await edge.query("SELECT status, text FROM feedback");
+    const [fb] = await db("SELECT status, text FROM feedback");
     expect(fb.status).toBe("pending");
     expect(fb.text).toContain("Missing: ONT barcode, Customer signature.");
     expect(fb.text).toContain("Comment: ONT barcode unreadable");
-    const [drop] = await edge.query("SELECT status, reviewer, house_photo, ont_barcode FROM drops WHERE drop_number = 'DR70000001'");
+    const [drop] = await db("SELECT status, reviewer, house_photo, ont_barcode FROM drops WHERE drop_number = 'DR70000001'");
     expect(drop).toEqual({ status: "incomplete", reviewer: "Anel", house_photo: true, ont_barcode: false });
     await expect.poll(() => page.textContent('#drops tbody tr[data-drop="DR70000001"]')).toContain("incomplete");
     expect(await page.textContent("#d-reviews")).toContain("incomplete by Anel");
+    expect(await page.textContent("#d-submissions")).toContain("24 Nov 2026, 00:15 · Thabo via primary\nDR70000001 done");
     await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT ?? "/tmp/wam-dashboard.png" });
+  });
+
+  it("names the steps as GET /v1/settings does, in its order", async () => {
+    const { qaSteps } = await call(DASHBOARD_TOKEN, "GET", "/v1/settings");
+    expect(qaSteps).toEqual(QA_STEPS.map(({ key, label }) => ({ key, label })));
+    const shown = await page.$$eval("#d-steps label", (ls) => ls.map((l) => [l.querySelector("input")!.name, l.textContent]));
+    expect(shown).toEqual(qaSteps.map((s: { key: string; label: string }) => [s.key, s.label]));
+  });
+
+  it("takes the step labels and the time zone from the API, not from a copy of its own", async () => {
+    await page.route("**/v1/settings", async (route) => {
+      const res = await route.fetch();
+      const settings = await res.json();
+      settings.timeZone = "Asia/Kolkata";
+      settings.qaSteps[0].label = "House photo (front)";
+      await route.fulfill({ response: res, json: settings });
+    });
+    await page.reload();
+    await page.waitForSelector("#drops tbody tr");
+    expect(await page.textContent('#drops tbody tr[data-drop="DR70000001"]')).toContain("24 Nov 2026, 13:45");
+    await page.click('#drops tbody tr[data-drop="DR70000001"]');
+    await page.waitForSelector("#detail:not([hidden]) #d-steps input");
+    expect(await page.textContent("#d-steps label:first-of-type")).toBe("House photo (front)");
+    await page.unroute("**/v1/settings");
+    await page.reload();
+    await page.waitForSelector("#drops tbody tr");
   });
 
   it("a slow answer for a drop clicked earlier never replaces the one clicked last", async () => {
@@ -103,7 +193,7 @@ describe("QA dashboard", () => {
     expect(await page.textContent("#d-title")).toContain("DR70000001");
     await page.click("#mark-complete");
     await expect.poll(() => page.textContent("#d-result")).toContain("Marked complete");
-    const rows = await edge.query("SELECT drop_number, status FROM drops ORDER BY drop_number");
+    const rows = await db("SELECT drop_number, status FROM drops ORDER BY drop_number");
     expect(rows).toEqual([
       { drop_number: "DR70000001", status: "complete" },
       { drop_number: "DR70000002", status: "new" },
@@ -122,7 +212,9 @@ describe("QA dashboard", () => {
     expect(await page.evaluate(() => localStorage.getItem("wam.token"))).toBeNull();
   });
 
-  it("ran without script errors or dialogs", () => {
-    expect(consoleErrors).toEqual([]);
+  it("ran without script errors, dialogs or anything its Content-Security-Policy refused", () => {
+    expect(pageErrors).toEqual([]);
+    // The wrong token's 401 is the one error the browser logs on its own.
+    expect(consoleErrors.filter((e) => !/status of 401/.test(e))).toEqual([]);
   });
 });

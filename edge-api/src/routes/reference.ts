@@ -1,9 +1,9 @@
 // The API describing itself: the OpenAPI document, and a readable reference rendered from it. The reference's
 // viewer (Swagger UI, from the pinned swagger-ui-dist package) and its start-up script are static assets under
-// /docs/ (scripts/build-assets.ts), so the page loads nothing from elsewhere and runs under the same strict CSP
+// /docs/ (tools/assets-build.ts), so the page loads nothing from elsewhere and runs under the same strict CSP
 // as the dashboard.
 import { createRoute, z } from "@hono/zod-openapi";
-import { DASHBOARD_CSP } from "../dashboard/page.ts";
+import { PAGE_HEADERS } from "../http/page-headers.ts";
 import { errors, json, routes } from "../http/openapi.ts";
 
 const REFERENCE_HTML = `<!doctype html>
@@ -57,10 +57,7 @@ export function reference(describe: () => unknown) {
       c.body(REFERENCE_HTML, 200, {
         "content-type": "text/html; charset=utf-8",
         // The dashboard's rules: scripts and styles from this origin only, nothing inline, no other origin.
-        "content-security-policy": DASHBOARD_CSP,
-        "x-content-type-options": "nosniff",
-        "referrer-policy": "no-referrer",
-        "cache-control": "no-cache",
+        ...PAGE_HEADERS,
       }),
     );
 }

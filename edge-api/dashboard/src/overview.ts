@@ -1,0 +1,32 @@
+// The header's WhatsApp sessions with their health, and today's counts above the list.
+import { api } from "./api.ts";
+import { el } from "./dom.ts";
+import { ready } from "./state.ts";
+import { ui } from "./ui.ts";
+
+export async function loadOverview(): Promise<void> {
+  const { clock } = ready();
+  const day = clock.today();
+  const [{ sessions }, stats] = await Promise.all([api.sessions(), api.dailyStats(day)]);
+  ui.sessions.replaceChildren(
+    ...sessions.map((s) =>
+      el(
+        "span",
+        { class: "chip " + (s.stale || s.state !== "open" ? "bad" : "open"), title: s.agent + " · last heartbeat " + clock.when(s.lastHeartbeatAt) },
+        s.session + ": " + (s.stale ? "stale" : s.state),
+      ),
+    ),
+  );
+  const t = { new: 0, resubmitted: 0, complete: 0, incomplete: 0 };
+  for (const d of stats.days) {
+    t.new += d.new;
+    t.resubmitted += d.resubmitted;
+    t.complete += d.complete;
+    t.incomplete += d.incomplete;
+  }
+  ui.today.textContent = `Today: ${t.new} new · ${t.resubmitted} resubmitted · ${t.complete} complete · ${t.incomplete} incomplete`;
+}
+
+export function renderProjects(names: string[]): void {
+  ui.project.replaceChildren(el("option", { value: "" }, "All projects"), ...names.map((n) => el("option", { value: n }, n)));
+}
