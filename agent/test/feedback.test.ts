@@ -1,13 +1,14 @@
 // Feedback from the edge's outbox out through the agent's send path (the simulator records what it sends),
 // acknowledged back to the edge.
 import type { OutboxMessage } from "@wa-monitor/shared";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { Agent } from "../src/agent.ts";
 import { openStore } from "../src/store/db.ts";
 import { feedbackMessageId } from "../src/sync/feedback.ts";
-import { callWorker, DASHBOARD_TOKEN } from "../../edge-api/test/harness.ts";
+import { callWorker } from "../../tools/worker.ts";
 import {
   AGENT_TOKEN,
+  DASHBOARD_TOKEN,
   eventually,
   LAWLEY,
   PROJECTS,
@@ -49,10 +50,9 @@ const sent = async () => ((await (await fetch(`${agent!.adminUrl}/simulate/sent`
 
 /** Rewrites the edge's feedback hand-outs on their way to the agent (what a skewed agent clock would see). */
 function rewriteHandOuts(e: EdgeServer, change: (m: OutboxMessage) => OutboxMessage) {
-  const env = { DATABASE_URL: e.databaseUrl, AGENT_TOKEN, DASHBOARD_TOKEN, NEON_LOCAL_PROXY: inject("pg").proxy, NEON_LOCAL_AUTH: inject("pg").auth, TIMEZONE: "Africa/Johannesburg" };
   e.beforeHandle = async (req) => {
     if (req.method !== "GET" || new URL(req.url).pathname !== "/v1/agent/outbox") return undefined;
-    const res = await callWorker(req, env);
+    const res = await callWorker(req, e.env);
     const body = (await res.json()) as { messages: OutboxMessage[] };
     return Response.json({ messages: body.messages.map(change) }, { status: res.status });
   };
