@@ -2,20 +2,13 @@
 // secret appears on a command line), and waits until it answers.
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { pipeLines, type Log } from "./log.ts";
 import { exitedChild, guard, stopInSteps, type Target } from "./processes.ts";
+import { WRANGLER_BIN, WRANGLER_OFFLINE_ENV } from "./wrangler.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
-
-export const WRANGLER_OFFLINE_ENV = {
-  WRANGLER_SEND_METRICS: "false",
-  WRANGLER_SEND_ERROR_REPORTS: "false",
-  WRANGLER_HIDE_BANNER: "true",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-};
 
 export interface EdgeDev {
   url: string;
@@ -34,9 +27,8 @@ export async function startEdgeDev(opts: {
 }): Promise<EdgeDev> {
   const lines = Object.entries(opts.vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   await writeFile(opts.envFile, lines.join("\n") + "\n", { mode: 0o600 });
-  const wrangler = path.join(path.dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin/wrangler.js");
   const args = [
-    wrangler, "dev",
+    WRANGLER_BIN, "dev",
     "--env=",
     "--ip", "127.0.0.1",
     "--port", String(opts.port),

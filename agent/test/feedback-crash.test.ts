@@ -4,8 +4,7 @@
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { DASHBOARD_TOKEN } from "../../edge-api/test/harness.ts";
-import { eventually, simulate, spawnAgent, startEdgeServer, tempDir, testConfig, type EdgeServer } from "./helpers.ts";
+import { DASHBOARD_TOKEN, eventually, simulate, spawnAgent, startEdgeServer, tempDir, testConfig, type EdgeServer } from "./helpers.ts";
 
 let edge: EdgeServer | undefined;
 const children: { kill: (s: NodeJS.Signals) => void }[] = [];

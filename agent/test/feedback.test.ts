@@ -3,13 +3,14 @@
 import path from "node:path";
 import type { FeedbackHandOut } from "@wa-monitor/shared";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { Agent } from "../src/agent.ts";
 import { migrateStore, openStore } from "../src/store/db.ts";
 import { feedbackMessageId } from "../src/sync/feedback.ts";
-import { callWorker, DASHBOARD_TOKEN } from "../../edge-api/test/harness.ts";
+import { callWorker } from "../../tools/worker.ts";
 import {
   AGENT_TOKEN,
+  DASHBOARD_TOKEN,
   eventually,
   LAWLEY,
   PROJECTS,
@@ -51,10 +52,9 @@ const sent = async () => ((await (await fetch(`${agent!.adminUrl}/simulate/sent`
 
 /** Rewrites the edge's feedback hand-outs on their way to the agent (what a skewed agent clock would see). */
 function rewriteHandOuts(e: EdgeServer, change: (m: FeedbackHandOut) => FeedbackHandOut) {
-  const env = { DATABASE_URL: e.databaseUrl, AGENT_TOKEN, DASHBOARD_TOKEN, NEON_LOCAL_PROXY: inject("pg").proxy, NEON_LOCAL_AUTH: inject("pg").auth, TIMEZONE: "Africa/Johannesburg" };
   e.beforeHandle = async (req) => {
     if (req.method !== "GET" || new URL(req.url).pathname !== "/v1/agent/feedback") return undefined;
-    const res = await callWorker(req, env);
+    const res = await callWorker(req, e.env);
     const body = (await res.json()) as { messages: FeedbackHandOut[] };
     return Response.json({ messages: body.messages.map(change) }, { status: res.status });
   };

@@ -1,19 +1,18 @@
-// Test rig for the agent: the real edge (the Worker's fetch handler on a local HTTP server, against a fresh
-// real Postgres through the Neon driver), and agents on the simulator transport, in-process or as a child
-// process running the same entry point as production.
+// Test rig for the agent: the real edge (tools/test/edge.ts: the Worker's fetch handler on a local HTTP server,
+// against a fresh real Postgres through the Neon driver), and agents on the simulator transport, in-process or as
+// a child process running the same entry point as production.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { stringify } from "yaml";
 import { freePort } from "../../tools/ports.ts";
-import { AGENT_TOKEN, PROJECTS, startEdgeServer, type EdgeServer } from "../../edge-api/test/harness.ts";
+import { AGENT_TOKEN, DASHBOARD_TOKEN, LAWLEY, PROJECTS, startEdgeServer, type EdgeServer } from "../../tools/test/edge.ts";
 import { startAgent, type Agent } from "../src/agent.ts";
 import { AgentConfig } from "../src/config.ts";
 import { AgentEnv } from "../src/env.ts";
 
-export { AGENT_TOKEN, PROJECTS, startEdgeServer, type EdgeServer };
-export const LAWLEY = PROJECTS[0]!.groupJid;
+export { AGENT_TOKEN, DASHBOARD_TOKEN, LAWLEY, PROJECTS, startEdgeServer, type EdgeServer };
 
 export function testConfig(over: Partial<Record<string, unknown>> = {}): AgentConfig {
   return AgentConfig.parse({

@@ -1,3 +1,4 @@
 export * from "./contract.ts";
 export * from "./detector.ts";
+export * from "./jid.ts";
 export * from "./qa-steps.ts";

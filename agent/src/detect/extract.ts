@@ -71,15 +71,3 @@ export function extractMessage(msg: WAMessage, now = Date.now()): ExtractedMessa
     editOf,
   };
 }
-
-/** "+27821234567" from a phone-number JID ("27821234567:12@s.whatsapp.net"); null for a LID or anything else. */
-export function phoneFromJid(jid: string | null | undefined): string | null {
-  const m = /^(\d{5,20})(?::\d+)?@(s\.whatsapp\.net|c\.us)$/.exec(jid ?? "");
-  return m ? `+${m[1]}` : null;
-}
-
-/** The user part of a JID without device suffix, for comparing identities across JID forms. */
-export function jidUser(jid: string | null | undefined): string | null {
-  const m = /^([^:@]+)(?::\d+)?@/.exec(jid ?? "");
-  return m ? m[1]! : null;
-}

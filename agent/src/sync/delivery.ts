@@ -5,8 +5,9 @@ import { DropSubmission, type IngestStatus } from "@wa-monitor/shared";
 import type { Logger } from "pino";
 import type { Metrics } from "../metrics.ts";
 import type { OutboxRow, OutboxStore } from "../store/outbox.ts";
-import { backoffDelay, wakeableSleep } from "./backoff.ts";
+import { backoffDelay } from "./backoff.ts";
 import { EdgeError, type EdgeClient } from "./edge-client.ts";
+import { startLoop, type PassOutcome } from "./loop.ts";
 
 const MAX_BODY_BYTES = 900 * 1024; // under the edge's 1 MiB with room for the envelope
 
@@ -50,9 +51,6 @@ export function chunkBySize(rows: OutboxRow[], maxBytes = MAX_BODY_BYTES): Outbo
 
 export function startDelivery(opts: DeliveryOptions) {
   const { outbox, edge, log, metrics } = opts;
-  const sleeper = wakeableSleep();
-  let stopped = false;
-  let failures = 0;
   let lastError: string | null = null;
 
   function settle(chunk: OutboxRow[], results: { status: IngestStatus }[]): void {
@@ -125,7 +123,7 @@ export function startDelivery(opts: DeliveryOptions) {
     return false;
   }
 
-  async function deliverOnce(): Promise<"idle" | "sent" | "failed"> {
+  async function deliverOnce(): Promise<PassOutcome> {
     if (opts.ready && !opts.ready()) return "idle";
     const rows = outbox.pending(opts.batchSize);
     if (!rows.length) return "idle";
@@ -148,45 +146,36 @@ export function startDelivery(opts: DeliveryOptions) {
     }
     if (!judgeRefused(pass)) return "failed";
     lastError = null;
-    return "sent";
+    return "more";
   }
 
-  const done = (async () => {
-    while (!stopped) {
-      let outcome: Awaited<ReturnType<typeof deliverOnce>>;
+  const loop = startLoop({
+    pollMs: opts.pollMs,
+    backoff: opts.backoff,
+    // Every stored drop wakes delivery; while the edge is failing they wait for the retry instead of each
+    // sending it a request.
+    holdWakesDuringBackoff: true,
+    async pass() {
       try {
-        outcome = await deliverOnce();
+        return await deliverOnce();
       } catch (err) {
         log.error({ err }, "delivery loop error");
-        outcome = "failed";
+        return "failed";
+      } finally {
+        const stats = outbox.stats();
+        metrics.outboxPending.set(stats.pending);
+        metrics.outboxRejected.set(stats.rejected);
       }
-      const stats = outbox.stats();
-      metrics.outboxPending.set(stats.pending);
-      metrics.outboxRejected.set(stats.rejected);
-      if (stopped) break;
-      if (outcome === "failed") {
-        const delay = backoffDelay(failures++, opts.backoff.initialMs, opts.backoff.maxMs);
-        log.warn({ retryInMs: delay, error: lastError }, "delivery to the edge failed; will retry");
-        await sleeper.sleep(delay);
-      } else {
-        if (failures) log.info("delivery to the edge recovered");
-        failures = 0;
-        if (outcome === "idle") await sleeper.sleep(opts.pollMs);
-      }
-    }
-  })();
+    },
+    onFailed: ({ retryInMs }) => log.warn({ retryInMs, error: lastError }, "delivery to the edge failed; will retry"),
+    onRecovered: () => log.info("delivery to the edge recovered"),
+  });
 
   return {
     /** New rows are waiting: deliver now instead of at the next poll (no effect during backoff's wait). */
-    wake: () => {
-      if (failures === 0) sleeper.wake();
-    },
-    status: () => ({ failing: failures > 0, lastError }),
-    async stop(): Promise<void> {
-      stopped = true;
-      sleeper.wake();
-      await done;
-    },
+    wake: loop.wake,
+    status: () => ({ failing: loop.status().failing, lastError }),
+    stop: loop.stop,
   };
 }
 

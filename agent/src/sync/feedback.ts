@@ -9,9 +9,10 @@ import { createHash } from "node:crypto";
 import type { FeedbackHandOut } from "@wa-monitor/shared";
 import type { Logger } from "pino";
 import type { Db } from "../store/db.ts";
+import { feedbackSends, type FeedbackSend } from "../store/feedback-sends.ts";
 import type { WaSession } from "../whatsapp/session.ts";
-import { backoffDelay, wakeableSleep } from "./backoff.ts";
 import { EdgeError, type EdgeClient } from "./edge-client.ts";
+import { startLoop } from "./loop.ts";
 
 /** A send is not started with less of the claim left than this: the send itself takes time. */
 export const LEASE_MARGIN_MS = 10_000;
@@ -50,47 +51,19 @@ export function pickSender(sessions: WaSession[]): { session: WaSession; fallbac
   return open[0] ? { session: open[0], fallback: true } : null;
 }
 
-interface SendRecord {
-  id: string;
-  chat_jid: string;
-  drop_number: string | null;
-  session: string;
-  fallback: number;
-  wa_message_id: string;
-  sent_at: number | null;
-}
-
 export function startFeedbackSender(opts: FeedbackSenderOptions) {
   const { db, edge, log } = opts;
   const now = opts.now ?? (() => performance.now());
-  const sleeper = wakeableSleep();
-  let stopped = false;
-  let failures = 0;
+  const sends = feedbackSends(db);
 
-  const findRecord = db.prepare<[string], SendRecord>(
-    "SELECT id, chat_jid, drop_number, session, fallback, wa_message_id, sent_at FROM feedback_sends WHERE id = ?",
-  );
-  const recordIntent = db.prepare(/* sql */ `
-    INSERT INTO feedback_sends (id, chat_jid, drop_number, session, fallback, wa_message_id, intended_at)
-    VALUES (@id, @chatJid, @dropNumber, @session, @fallback, @waMessageId, @at)
-    ON CONFLICT (id) DO UPDATE SET
-      chat_jid = excluded.chat_jid, drop_number = excluded.drop_number, session = excluded.session,
-      fallback = excluded.fallback, wa_message_id = excluded.wa_message_id, intended_at = excluded.intended_at,
-      sent_at = NULL, acked_at = NULL, ack_error = NULL`);
-  const markSent = db.prepare("UPDATE feedback_sends SET sent_at = ? WHERE id = ?");
-  const markAcked = db.prepare("UPDATE feedback_sends SET acked_at = ?, ack_error = ? WHERE id = ?");
-  const unacked = db.prepare<[], SendRecord>(
-    "SELECT id, chat_jid, drop_number, session, fallback, wa_message_id, sent_at FROM feedback_sends WHERE sent_at IS NOT NULL AND acked_at IS NULL ORDER BY sent_at LIMIT 100",
-  );
-
-  async function ackSent(r: SendRecord) {
+  async function ackSent(r: FeedbackSend) {
     try {
-      await edge.ackFeedback(r.id, { status: "sent", waMessageId: r.wa_message_id, session: r.session, fallback: r.fallback === 1 });
-      markAcked.run(Date.now(), null, r.id);
+      await edge.ackFeedback(r.id, { status: "sent", waMessageId: r.waMessageId, session: r.session, fallback: r.fallback });
+      sends.markAcked(r.id);
     } catch (err) {
       if (err instanceof EdgeError && !err.retryable && err.status !== 401) {
         // The edge will never take this ack (e.g. it no longer knows the id): keep the record, stop retrying.
-        markAcked.run(Date.now(), (err as Error).message, r.id);
+        sends.markAcked(r.id, (err as Error).message);
         log.error({ id: r.id, err: (err as Error).message }, "the edge refused a feedback ack; giving up on it");
         return;
       }
@@ -100,14 +73,14 @@ export function startFeedbackSender(opts: FeedbackSenderOptions) {
 
   /** `claimedAt`: when we asked for the claim, on the monotonic clock — the earliest the edge can have started it. */
   async function handle(message: FeedbackHandOut, claimedAt: number): Promise<void> {
-    const found = findRecord.get(message.id);
+    const found = sends.find(message.id);
     // Ids are only unique per edge database: a record for another chat or drop is another message.
     const record =
-      found && found.chat_jid === message.chatJid && (found.drop_number === null || found.drop_number === message.dropNumber)
+      found && found.chatJid === message.chatJid && (found.dropNumber === null || found.dropNumber === message.dropNumber)
         ? found
         : undefined;
     if (found && !record) log.warn({ id: message.id }, "a feedback record under this id is for another message (another edge database?); replacing it");
-    if (record?.sent_at != null) return ackSent(record); // sent already; only the ack was lost
+    if (record?.sentAt != null) return ackSent(record); // sent already; only the ack was lost
 
     const fail = async (error: string) => {
       log.warn({ id: message.id, drop: message.dropNumber, error }, "feedback not sent");
@@ -131,8 +104,8 @@ export function startFeedbackSender(opts: FeedbackSenderOptions) {
       const same = opts.sessions().find((s) => s.config.name === record.session && s.status().state === "open");
       if (!same) return fail(`session ${record.session}, which began sending this message, is not open; not sent by another`);
       session = same;
-      fallback = record.fallback === 1;
-      waMessageId = record.wa_message_id;
+      fallback = record.fallback;
+      waMessageId = record.waMessageId;
       log.warn({ id: message.id, session: record.session, waMessageId }, "resending feedback whose send was never confirmed, under the same message id");
     } else {
       const pick = pickSender(opts.sessions());
@@ -140,15 +113,7 @@ export function startFeedbackSender(opts: FeedbackSenderOptions) {
       session = pick.session;
       fallback = pick.fallback;
       waMessageId = feedbackMessageId(message);
-      recordIntent.run({
-        id: message.id,
-        chatJid: message.chatJid,
-        dropNumber: message.dropNumber,
-        session: session.config.name,
-        fallback: fallback ? 1 : 0,
-        waMessageId,
-        at: Date.now(),
-      });
+      sends.recordIntent({ id: message.id, chatJid: message.chatJid, dropNumber: message.dropNumber, session: session.config.name, fallback, waMessageId });
     }
     try {
       const sent = await session.send(message.chatJid, message.text, message.mentions, { messageId: waMessageId });
@@ -157,15 +122,15 @@ export function startFeedbackSender(opts: FeedbackSenderOptions) {
       // The intent stays: whether it reached WhatsApp or not, the next hand-out repeats it under the same id.
       return fail(`send via ${session.config.name}: ${(err as Error).message}`);
     }
-    markSent.run(Date.now(), message.id);
+    sends.markSent(message.id);
     if (fallback) log.warn({ id: message.id, via: session.config.name }, "sender session down: feedback sent by a fallback session");
     else log.info({ id: message.id, drop: message.dropNumber }, "feedback sent");
-    await ackSent(findRecord.get(message.id)!);
+    await ackSent(sends.find(message.id)!);
   }
 
   async function cycle(): Promise<void> {
     // Acks that did not reach the edge last time go first.
-    for (const row of unacked.all()) await ackSent(row);
+    for (const row of sends.unacked()) await ackSent(row);
     if (opts.ready && !opts.ready()) return;
     // Claiming what we cannot send would only make it wait out a lease.
     if (!pickSender(opts.sessions())) return;
@@ -174,27 +139,20 @@ export function startFeedbackSender(opts: FeedbackSenderOptions) {
     for (const m of messages) await handle(m, claimedAt);
   }
 
-  const done = (async () => {
-    while (!stopped) {
-      try {
-        await cycle();
-        failures = 0;
-        await sleeper.sleep(opts.pollMs);
-      } catch (err) {
-        const delay = Math.max(opts.pollMs, backoffDelay(failures++, opts.backoff.initialMs, opts.backoff.maxMs));
-        log.warn({ err: (err as Error).message, retryInMs: delay }, "feedback poll failed");
-        await sleeper.sleep(delay);
-      }
-    }
-  })();
+  const loop = startLoop({
+    pollMs: opts.pollMs,
+    // A failing poll never comes round sooner than a normal one.
+    backoff: { ...opts.backoff, minMs: opts.pollMs },
+    pass: async () => {
+      await cycle();
+      return "idle";
+    },
+    onFailed: ({ err, retryInMs }) => log.warn({ err: (err as Error).message, retryInMs }, "feedback poll failed"),
+  });
 
   return {
     /** Poll now rather than at the next interval. */
-    wake: () => sleeper.wake(),
-    async stop() {
-      stopped = true;
-      sleeper.wake();
-      await done;
-    },
+    wake: loop.wake,
+    stop: loop.stop,
   };
 }

@@ -1,32 +1,22 @@
 // Tells the edge every `heartbeatSeconds` which sessions this agent has and in what state, so the dashboard
-// can show session health and the edge can flag an agent that went quiet.
+// can show session health and the edge can flag an agent that went quiet. A failing edge is logged once, not
+// every beat, and the beat keeps its pace: the next one is the retry.
 import type { SessionReport } from "@wa-monitor/shared";
 import type { Logger } from "pino";
-import { wakeableSleep } from "./backoff.ts";
 import type { EdgeClient } from "./edge-client.ts";
+import { startLoop } from "./loop.ts";
 
 export function startHeartbeat(opts: { edge: EdgeClient; agent: string; everyMs: number; sessions: () => SessionReport[]; log: Logger }) {
-  const sleeper = wakeableSleep();
-  let stopped = false;
-  let failing = false;
-  const done = (async () => {
-    while (!stopped) {
-      try {
-        await opts.edge.heartbeat({ agent: opts.agent, sessions: opts.sessions() });
-        if (failing) opts.log.info("heartbeat delivered again");
-        failing = false;
-      } catch (err) {
-        if (!failing) opts.log.warn({ err: (err as Error).message }, "heartbeat failed");
-        failing = true;
-      }
-      await sleeper.sleep(opts.everyMs);
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      sleeper.wake();
-      await done;
+  const loop = startLoop({
+    pollMs: opts.everyMs,
+    pass: async () => {
+      await opts.edge.heartbeat({ agent: opts.agent, sessions: opts.sessions() });
+      return "idle";
     },
-  };
+    onFailed: ({ err, inARow }) => {
+      if (inARow === 1) opts.log.warn({ err: (err as Error).message }, "heartbeat failed");
+    },
+    onRecovered: () => opts.log.info("heartbeat delivered again"),
+  });
+  return { stop: loop.stop };
 }

@@ -1,5 +1,6 @@
 // A live WhatsApp session on Baileys v7: SQL auth state, QR or pairing-code login, the connection rules,
 // a watchdog for sockets that receive nothing, group metadata for sends, and the send path.
+import { jidUser } from "@wa-monitor/shared";
 import makeWASocket, {
   Browsers,
   fetchLatestWaWebVersion,
@@ -23,7 +24,6 @@ import { isolated } from "./isolate.ts";
 import { forgetUnfinishedPairing } from "./pairing.ts";
 import type { SessionStatus, WaSession } from "./session.ts";
 import { messageWiring } from "./wire.ts";
-import { jidUser } from "../detect/extract.ts";
 
 /**
  * How long a closed socket's events are still taken. A message whose receipt went out just before the close

@@ -3,10 +3,11 @@
 // our own sessions are queued for the edge in the same transaction — except history-sync messages older than the
 // cutoff, which are only stored. Live and offline catch-up messages are queued whatever their age: after a long
 // outage they are drops nobody has seen yet.
+import { jidUser, normaliseJid, phoneFromJid } from "@wa-monitor/shared";
 import type { WAMessage } from "baileys";
 import type { Logger } from "pino";
 import type { MonitoredGroup } from "../detect/projects.ts";
-import { extractMessage, isUndecryptedPlaceholder, jidUser, phoneFromJid } from "../detect/extract.ts";
+import { extractMessage, isUndecryptedPlaceholder } from "../detect/extract.ts";
 import type { Metrics } from "../metrics.ts";
 import { lidStore, messageWriter, type OutboxItem, type StoredMessage } from "../store/messages.ts";
 import type { Db } from "../store/db.ts";
@@ -29,8 +30,6 @@ export interface IngestDeps {
   historyDays?: () => number;
   onQueued: () => void;
 }
-
-const normaliseJid = (jid: string) => jid.replace(/:\d+@/, "@");
 
 export function createIngest(deps: IngestDeps) {
   const write = messageWriter(deps.db);

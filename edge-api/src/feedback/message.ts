@@ -1,6 +1,6 @@
 // The text QA feedback is posted with: the drop, what is missing by label, the reviewer's comment, and a
 // mention of the installer who posted it when their JID is known.
-import { missingSteps, qaStepLabel, type QaSteps } from "@wa-monitor/shared";
+import { jidUser, missingSteps, normaliseJid, qaStepLabel, type QaSteps } from "@wa-monitor/shared";
 
 export interface FeedbackMessage {
   text: string;
@@ -15,7 +15,7 @@ export function composeFeedback(input: {
   installerJid?: string | null | undefined;
 }): FeedbackMessage {
   const missing = missingSteps(input.steps).map(qaStepLabel);
-  const user = input.installerJid ? /^([^:@]+)(?::\d+)?@/.exec(input.installerJid)?.[1] : undefined;
+  const user = jidUser(input.installerJid);
   const lines = [
     `${user ? `@${user} ` : ""}QA: drop ${input.dropNumber} (${input.project}) is incomplete.`,
     missing.length ? `Missing: ${missing.join(", ")}.` : null,
@@ -24,6 +24,6 @@ export function composeFeedback(input: {
   ];
   return {
     text: lines.filter((l): l is string => l !== null).join("\n"),
-    mentions: user && input.installerJid ? [input.installerJid.replace(/:\d+@/, "@")] : [],
+    mentions: user && input.installerJid ? [normaliseJid(input.installerJid)] : [],
   };
 }
