@@ -102,6 +102,13 @@ describe("images from the groups", () => {
       { message_id: "IMG1", drop_number: "DR12345678" },
     ]);
 
+    // A text reply quoting the photo, as WhatsApp carries it: the quoted id, its sender and its content.
+    await simulate(a.adminUrl, [{ session: "primary", text: "that pole again", id: "T2", quotedId: "IMG1" } as any]);
+    const reply = a.db.prepare("SELECT content FROM messages WHERE message_id = 'T2'").get() as any;
+    const context = proto.Message.decode(reply.content).extendedTextMessage!.contextInfo!;
+    expect(context.stanzaId).toBe("IMG1");
+    expect(context.quotedMessage?.imageMessage?.caption).toBe("DR12345678 house");
+
     const health = (await (await fetch(`${a.adminUrl}/health`)).json()) as any;
     expect(health.media).toMatchObject({ pending: 0, downloaded: 1, failed: 0, tooLarge: 0, unsupported: 0, blobs: 1, blobBytes: photo.length });
     const metrics = await (await fetch(`${a.adminUrl}/metrics`)).text();
@@ -110,12 +117,20 @@ describe("images from the groups", () => {
     expect(metrics).toMatch(/^wa_media_downloads_total\{outcome="downloaded"\} 1$/m);
   });
 
-  it("an image without caption is recorded and downloaded, and queues nothing", async () => {
+  it("an image without caption is recorded and downloaded, and queues nothing; a sender session records none", async () => {
     const a = await mediaAgent();
-    expect((await simulate(a.adminUrl, [{ session: "primary", id: "BARE", image: { data: b64(PNG), mimetype: "image/png" } } as any])).status).toBe(200);
+    const r = await simulate(a.adminUrl, [
+      { session: "sender", id: "SEEN-BY-SENDER", image: { data: b64(jpeg("s")), mimetype: "image/jpeg" } } as any,
+      { session: "primary", id: "BARE", image: { data: b64(PNG), mimetype: "image/png" } } as any,
+    ]);
+    expect(r.status).toBe(200);
     await settled(a, 1);
     expect(records(a)).toMatchObject([{ message_id: "BARE", state: "downloaded", caption: null, mimetype: "image/png", sha256: sha256(PNG) }]);
     expect(a.db.prepare("SELECT count(*) AS n FROM outbox").get()).toEqual({ n: 0 });
+    // The sender session keeps the message (for WhatsApp's retries), like any other.
+    expect(a.db.prepare("SELECT count(*) AS n FROM messages WHERE message_id = 'SEEN-BY-SENDER'").get()).toEqual({ n: 1 });
+    const page = await (await fetch(`${a.adminUrl}/`)).text();
+    expect(page).toContain("Images: 1 downloaded, 0 waiting");
   });
 
   it("finds images in view-once and ephemeral wrappers and image documents, not stickers or other documents", async () => {
