@@ -115,7 +115,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         try {
           return await session.updateMediaMessage(message);
         } catch (err) {
-          if (err instanceof SessionNotOpenError) continue; // closed meanwhile: the next one may do
+          // Closed meanwhile (Baileys rejects the wait with the close): not the image's fault; the next one may do.
+          if (err instanceof SessionNotOpenError || session.status().state !== "open") continue;
           throw err;
         }
       }
@@ -247,10 +248,12 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       unwatch();
       retention.stop();
       await feedback.stop(); // finishes a send in progress and its ack
+      // A download in progress is abandoned (its record stays pending) before the sessions it may ask for a
+      // re-upload close under it.
+      await mediaDownloads.stop();
       // Each stop resolves once what its sockets received is stored (Baileys' buffer flushed, ingest settled).
       await Promise.all([...sessions.values()].map((s) => s.stop().catch((err) => log.error({ err }, "stopping session"))));
       await heartbeat.stop();
-      await mediaDownloads.stop(); // a download in progress is abandoned; its record stays pending
       await simMedia?.stop();
       await delivery.stop();
       await projectSync.stop();
