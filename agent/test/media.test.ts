@@ -259,6 +259,20 @@ describe("images from the groups", () => {
     expect(blob(a, sha256(photo))).toEqual(photo);
   });
 
+  it("asks for the re-upload through another number that saw the message when the first is closed", async () => {
+    const a = await mediaAgent({ backoff: { initialMs: 2000, maxMs: 2000 } });
+    const m = await mediaMessage(a, "VIA-BACKUP", { data: jpeg("via backup"), mimetype: "image/jpeg", expired: true });
+    // The first attempt meets a busy server, which gives the test time to close primary before the second.
+    a.simulator!.media!.failNext(m.message!.imageMessage!.url!, 503);
+    await session(a, "primary").deliver([m]);
+    await eventually(async () => record(a, "VIA-BACKUP"), (r) => r.attempts === 1);
+    await session(a, "backup").deliver([m]);
+    await session(a, "primary").stop();
+    await settled(a, 1);
+    expect(records(a)).toMatchObject([{ message_id: "VIA-BACKUP", session: "primary", state: "downloaded", attempts: 2 }]);
+    expect(files(a).map((f) => f.gone)).toEqual([true, false]);
+  });
+
   it("retries a failing media server with backoff until the image comes, or gives up", async () => {
     const a = await mediaAgent({ maxAttempts: 3 });
     const host = a.simulator!.media!;
