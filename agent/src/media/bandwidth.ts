@@ -25,11 +25,11 @@ export function bandwidthBudget(bytesPerMinute: number, clock: Clock = realClock
     async take(bytes: number, signal?: AbortSignal): Promise<void> {
       for (;;) {
         refill();
-        if (tokens > 0) {
+        if (tokens >= 0) {
           tokens -= bytes;
           return;
         }
-        await clock.sleep(Math.ceil(-tokens / perMs), signal);
+        await clock.sleep(Math.max(1, Math.ceil(-tokens / perMs)), signal);
       }
     },
     /** Bytes that went without a take (a transfer larger than announced), or came back (negative: smaller). */
