@@ -236,6 +236,7 @@ describe("feedback through the agent", () => {
     const db = openStore(dataDir);
     db.exec(`
       DROP TABLE feedback_sends; DROP INDEX outbox_rejected; DROP INDEX sim_sent_by_message;
+      DROP TABLE media; DROP TABLE media_blobs; DROP TABLE sim_media;
       CREATE TABLE feedback_sent (edge TEXT NOT NULL, id TEXT NOT NULL, chat_jid TEXT NOT NULL, session TEXT NOT NULL,
         fallback INTEGER NOT NULL, wa_message_id TEXT NOT NULL, sent_at INTEGER NOT NULL, acked_at INTEGER, ack_error TEXT,
         PRIMARY KEY (edge, id));
