@@ -1,5 +1,5 @@
-// The composition root: store, sessions, ingest, delivery, project sync and the admin server, started in
-// that order and stopped in reverse (sessions first, so nothing new arrives while the outbox drains).
+// The composition root: store, sessions, ingest, delivery, project sync, image downloads and the admin server,
+// started in that order and stopped in reverse (sessions first, so nothing new arrives while the outbox drains).
 import { unwatchFile, watchFile, type Stats } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
@@ -10,9 +10,13 @@ import { monitoredGroups } from "./detect/projects.ts";
 import type { AgentEnv } from "./env.ts";
 import { createAdminApp } from "./http/admin.ts";
 import { createLogger } from "./log.ts";
+import { bandwidthBudget } from "./media/bandwidth.ts";
+import { MediaDownloadError } from "./media/download.ts";
+import { startMediaDownloads } from "./media/downloader.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { closeStore, openStore, type Db } from "./store/db.ts";
 import { acquireDataDirLock } from "./store/lock.ts";
+import { mediaStore, type MediaStats } from "./store/media.ts";
 import { outboxStore } from "./store/outbox.ts";
 import { startRetention } from "./store/retention.ts";
 import { startDelivery } from "./sync/delivery.ts";
@@ -22,7 +26,8 @@ import { edgeClient } from "./sync/edge-client.ts";
 import { startProjectSync } from "./sync/projects.ts";
 import { createBaileysSession, type BaileysSessionDeps } from "./whatsapp/baileys-session.ts";
 import { createIngest } from "./whatsapp/ingest.ts";
-import type { WaSession } from "./whatsapp/session.ts";
+import { SessionNotOpenError, type WaSession } from "./whatsapp/session.ts";
+import { startSimMediaHost } from "./whatsapp/sim-media-host.ts";
 import { createSimulatedSession, createSimulatorBus, type SimulatorBus } from "./whatsapp/simulator.ts";
 
 export interface AgentOptions {
@@ -47,6 +52,7 @@ export interface Agent {
     sessions: SessionReport[];
     outbox: { pending: number; oldestPendingAt: string | null; rejected: number };
     delivery: { failing: boolean; lastError: string | null };
+    media: MediaStats & { offline: boolean; lastError: string | null };
   };
   refreshGauges(): void;
   stop(): Promise<void>;
@@ -91,6 +97,38 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     onUnknownGroup: () => projectSync.push(config.projects),
   });
 
+  // Simulated WhatsApp's media servers come up before anything may download from them.
+  const simMedia =
+    env.WA_TRANSPORT === "simulator" ? await startSimMediaHost(db, { port: env.SIMULATOR_MEDIA_PORT, stallMs: env.SIMULATOR_MEDIA_STALL_MS }) : undefined;
+
+  // Images: their own loop, which yields to drops and keeps within the bandwidth budget.
+  const media = mediaStore(db);
+  const mediaDownloads = startMediaDownloads({
+    store: media,
+    log: log.child({ part: "media" }),
+    metrics,
+    budget: bandwidthBudget(config.media.maxBytesPerMinute),
+    async reupload(names, message) {
+      for (const name of names) {
+        const session = sessions.get(name);
+        if (!session?.updateMediaMessage || session.status().state !== "open") continue;
+        try {
+          return await session.updateMediaMessage(message);
+        } catch (err) {
+          // Closed meanwhile (Baileys rejects the wait with the close): not the image's fault; the next one may do.
+          if (err instanceof SessionNotOpenError || session.status().state !== "open") continue;
+          throw err;
+        }
+      }
+      throw new MediaDownloadError("offline", "no open session of this group can ask for a re-upload");
+    },
+    // Drops the edge can take now go first; when the edge is down, images need not wait for it.
+    dropsFirst: () => projectSync.attempted() && !delivery.status().failing && outbox.hasDue(),
+    maxAttempts: config.media.maxAttempts,
+    retryBackoff: config.media.backoff,
+    offlineBackoff: config.backoff,
+  });
+
   const ingest = createIngest({
     db,
     log: log.child({ part: "ingest" }),
@@ -101,9 +139,10 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     resolveLid: async (name, lid) => (await sessions.get(name)?.resolveLid?.(lid)) ?? null,
     historyDays: () => config.historyDays,
     onQueued: () => delivery.wake(),
+    onMedia: () => mediaDownloads.wake(),
   });
 
-  const simulator = env.WA_TRANSPORT === "simulator" ? createSimulatorBus(db, { sendDelayMs: env.SIMULATOR_SEND_DELAY_MS }) : undefined;
+  const simulator = simMedia ? createSimulatorBus(db, { sendDelayMs: env.SIMULATOR_SEND_DELAY_MS, media: simMedia }) : undefined;
   for (const sc of config.sessions) {
     const session = simulator
       ? createSimulatedSession(sc, { bus: simulator, ingest, log, metrics })
@@ -137,7 +176,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     ready: projectSync.attempted,
   });
 
-  const retention = startRetention(db, config.retentionDays, log.child({ part: "retention" }));
+  const retention = startRetention(db, { days: config.retentionDays, mediaDays: config.media.retentionDays }, log.child({ part: "retention" }));
 
   let unwatch = () => {};
   if (opts.configFile) {
@@ -179,12 +218,17 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         sessions: ss,
         outbox: outbox.stats(),
         delivery: d,
+        media: { ...media.stats(), ...mediaDownloads.status() },
       };
     },
     refreshGauges() {
       const stats = outbox.stats();
       metrics.outboxPending.set(stats.pending);
       metrics.outboxRejected.set(stats.rejected);
+      const m = media.stats();
+      const states = { pending_download: m.pending, downloaded: m.downloaded, too_large: m.tooLarge, unsupported: m.unsupported, failed: m.failed, skipped: m.skipped };
+      for (const [state, n] of Object.entries(states)) metrics.media.set({ state }, n);
+      metrics.mediaBlobBytes.set(m.blobBytes);
     },
     stop: async () => {},
   };
@@ -204,9 +248,13 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       unwatch();
       retention.stop();
       await feedback.stop(); // finishes a send in progress and its ack
+      // A download in progress is abandoned (its record stays pending) before the sessions it may ask for a
+      // re-upload close under it.
+      await mediaDownloads.stop();
       // Each stop resolves once what its sockets received is stored (Baileys' buffer flushed, ingest settled).
       await Promise.all([...sessions.values()].map((s) => s.stop().catch((err) => log.error({ err }, "stopping session"))));
       await heartbeat.stop();
+      await simMedia?.stop();
       await delivery.stop();
       await projectSync.stop();
       await new Promise<void>((r) => server.close(() => r()));

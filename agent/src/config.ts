@@ -81,6 +81,26 @@ export const AgentConfig = z
     historyDays: z.number().int().min(0).max(3650).default(3),
     /** Messages and delivered outbox rows older than this leave the agent's store (the edge keeps them). */
     retentionDays: z.number().int().min(1).max(3650).default(90),
+    media: z
+      .object({
+        /** Bytes of images the edge has leave the agent's store this long after their upload; bytes not yet
+         * uploaded never do. */
+        retentionDays: z.number().int().min(1).max(3650).default(7),
+        /** Bandwidth for images, downloads from WhatsApp and (later) uploads to the edge alike: a burst of photos
+         * must not take the line drops travel on. 30 MiB a minute is about 4 Mbit/s. */
+        maxBytesPerMinute: z.number().int().min(100_000).default(30 * 1024 * 1024),
+        /** Attempts before an image whose download keeps failing is given up (state failed). Failures to reach
+         * WhatsApp at all (the network is down) do not count. */
+        maxAttempts: z.number().int().min(1).max(100).default(10),
+        backoff: z
+          .object({
+            initialMs: z.number().int().min(10).default(5_000),
+            /** Each retry of an expired image asks the sender's phone again: not too often. */
+            maxMs: z.number().int().min(100).default(30 * 60_000),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
   })
   .superRefine((c, ctx) => {
     const dup = <T>(items: T[], key: (t: T) => string, path: (i: number) => (string | number)[], what: string) => {

@@ -14,6 +14,12 @@ export const AgentEnv = z.object({
   /** Simulator only, for tests: a simulated send waits this long after it has been posted before returning, so a
    * test can kill the agent between posting feedback and recording it. */
   SIMULATOR_SEND_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  /** Simulator only: the port of the simulated WhatsApp media host on 127.0.0.1 (0: any free port). Simulated
+   * images carry its URL, so a restarted agent finds the files it has not downloaded yet only on the same port. */
+  SIMULATOR_MEDIA_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** Simulator only, for tests: the media host sends half of each file, then waits this long before the rest, so
+   * a test can kill the agent in the middle of a download. */
+  SIMULATOR_MEDIA_STALL_MS: z.coerce.number().int().min(0).default(0),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 export type AgentEnv = z.infer<typeof AgentEnv>;

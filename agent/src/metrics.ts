@@ -15,6 +15,15 @@ export function createMetrics() {
       help: "Outbox rows the edge or the contract refused; `agent requeue-rejected` puts them back",
       registers: [registry],
     }),
+    mediaRecorded: new Counter({ name: "wa_media_recorded_total", help: "Images recorded from monitored groups", labelNames: ["session"], registers: [registry] }),
+    mediaDownloads: new Counter({
+      name: "wa_media_downloads_total",
+      help: "Image download attempts, by outcome (downloaded, too_large, unsupported, retry, failed, offline)",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
+    media: new Gauge({ name: "wa_media", help: "Image records by state", labelNames: ["state"], registers: [registry] }),
+    mediaBlobBytes: new Gauge({ name: "wa_media_blob_bytes", help: "Bytes of images kept in the store", registers: [registry] }),
     sessionState: new Gauge({ name: "wa_session_state", help: "1 for the state each session is in", labelNames: ["session", "state"], registers: [registry] }),
   };
 }

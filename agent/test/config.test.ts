@@ -57,6 +57,18 @@ describe("agent config", () => {
     ]);
   });
 
+  it("has a media block with defaults, and names a bad media value", () => {
+    expect(parseConfig(base, "agent.yaml").media).toEqual({
+      retentionDays: 7,
+      maxBytesPerMinute: 30 * 1024 * 1024,
+      maxAttempts: 10,
+      backoff: { initialMs: 5000, maxMs: 1_800_000 },
+    });
+    expect(parseConfig(base + "media:\n  maxBytesPerMinute: 1048576\n", "agent.yaml").media).toMatchObject({ maxBytesPerMinute: 1_048_576, retentionDays: 7 });
+    expect(loadConfigFile(example).media).toMatchObject({ retentionDays: 7, maxBytesPerMinute: 31_457_280 });
+    expect(problems(base + "media:\n  retentionDays: 0\n")).toEqual([expect.stringMatching(/^agent\.yaml:8:18: media\.retentionDays: /)]);
+  });
+
   it("reports a missing field at its parent", () => {
     expect(problems(base.replace("    role: capture\n", ""))).toEqual([expect.stringMatching(/^agent\.yaml:2:5: sessions\[0\]\.role: /)]);
   });

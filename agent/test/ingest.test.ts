@@ -59,7 +59,7 @@ beforeEach(async () => {
 describe("ingest", () => {
   it("stores the message and queues its drop in one go, with sender and time", async () => {
     const r = await makeIngest().handle("primary", [msg({})], "notify");
-    expect(r).toEqual({ stored: 1, queued: 1 });
+    expect(r).toEqual({ stored: 1, queued: 1, media: 0 });
     expect(outbox()).toEqual([
       {
         message_id: "MSG1",
@@ -104,7 +104,7 @@ describe("ingest", () => {
       [msg({ chat: "120363000000000001@g.us" }), msg({ chat: config.projects[1]!.groupJid, id: "X" })],
       "notify",
     );
-    expect(r).toEqual({ stored: 0, queued: 0 });
+    expect(r).toEqual({ stored: 0, queued: 0, media: 0 });
     expect(messages()).toEqual([]);
   });
 
@@ -201,15 +201,15 @@ describe("ingest", () => {
   it("waits for the real message when WhatsApp first delivers an undecryptable placeholder", async () => {
     const ingest = makeIngest();
     const placeholder = { key: { remoteJid: LAWLEY, id: "CIPH1", fromMe: false, participant: "27821234567@s.whatsapp.net" }, messageStubType: proto.WebMessageInfo.StubType.CIPHERTEXT, messageTimestamp: 1795500000 } as WAMessage;
-    expect(await ingest.handle("primary", [placeholder], "notify")).toEqual({ stored: 0, queued: 0 });
-    expect(await ingest.handle("primary", [msg({ id: "CIPH1", text: "DR44440000" })], "notify")).toEqual({ stored: 1, queued: 1 });
+    expect(await ingest.handle("primary", [placeholder], "notify")).toEqual({ stored: 0, queued: 0, media: 0 });
+    expect(await ingest.handle("primary", [msg({ id: "CIPH1", text: "DR44440000" })], "notify")).toEqual({ stored: 1, queued: 1, media: 0 });
   });
 
   it("scans a message again when it was first stored without its text", async () => {
     const ingest = makeIngest();
     const bare = { ...msg({ id: "BARE1" }), message: { reactionMessage: { text: "👍" } } } as WAMessage;
     await ingest.handle("primary", [bare], "notify");
-    expect(await ingest.handle("primary", [msg({ id: "BARE1", text: "DR44440001" })], "append")).toEqual({ stored: 1, queued: 1 });
+    expect(await ingest.handle("primary", [msg({ id: "BARE1", text: "DR44440001" })], "append")).toEqual({ stored: 1, queued: 1, media: 0 });
     expect(messages()).toHaveLength(1);
   });
 
@@ -246,7 +246,7 @@ describe("ingest", () => {
   it("delivers the drop of a message over the contract's text limit, truncating what is kept and submitted", async () => {
     const long = "x".repeat(SUBMISSION_TEXT_MAX + 5000) + " DR30000005";
     const r = await makeIngest().handle("primary", [{ ...msg({ id: "LONG1" }), message: { extendedTextMessage: { text: long } } }], "notify");
-    expect(r).toEqual({ stored: 1, queued: 1 });
+    expect(r).toEqual({ stored: 1, queued: 1, media: 0 });
     const [row] = outbox() as any[];
     expect(row.drop_number).toBe("DR30000005");
     expect(row.text).toBe(long.slice(0, SUBMISSION_TEXT_MAX));

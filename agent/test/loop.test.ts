@@ -60,6 +60,19 @@ describe("polling loop", () => {
     expect(passes).toBe(2);
   });
 
+  it("waits the time an idle pass names, and a wake cuts it short", async () => {
+    const seen = counting([{ waitMs: 20 }, { waitMs: MINUTE }]);
+    await settled();
+    expect(seen.passes).toBe(1);
+    await new Promise((r) => setTimeout(r, 60)); // well past the 20 ms it asked for
+    expect(seen.passes).toBe(2);
+    await new Promise((r) => setTimeout(r, 60)); // not the minute it asks for now
+    expect(seen.passes).toBe(2);
+    loop!.wake();
+    await settled();
+    expect(seen.passes).toBe(3);
+  });
+
   it("goes again at once after a pass that did work", async () => {
     const seen = counting(["more", "more", "idle"]);
     await settled();

@@ -86,7 +86,7 @@ describe("message store", () => {
   it("keeps a message whose content Baileys' schema cannot encode, as text", async () => {
     const db = openStore(await tempDir());
     const odd = waMessage("ODD", { conversation: "DR12345678", extendedTextMessage: { text: { not: "a string" } } } as unknown as proto.IMessage);
-    expect(await ingestInto(db).handle("primary", [odd], "notify")).toEqual({ stored: 1, queued: 1 });
+    expect(await ingestInto(db).handle("primary", [odd], "notify")).toEqual({ stored: 1, queued: 1, media: 0 });
     expect(messageReader(db)(LAWLEY, "ODD")!.message).toEqual(JSON.parse(JSON.stringify(odd.message, BufferJSON.replacer)));
     closeStore(db);
   });
@@ -124,12 +124,12 @@ describe("message store", () => {
     old.close();
 
     const db = openStore(dir);
-    expect(db.pragma("user_version", { simple: true })).toBe(5);
+    expect(db.pragma("user_version", { simple: true })).toBe(6);
     expect(messageReader(db)(LAWLEY, "OLD1")!.message).toEqual({ conversation: "DR12345678 done" });
     const again = ingestInto(db);
     // The same message again for the same session is a repeat; the backup number's copy is its own row.
-    expect(await again.handle("primary", [before], "append")).toEqual({ stored: 0, queued: 0 });
-    expect(await again.handle("backup", [before], "notify")).toEqual({ stored: 1, queued: 1 });
+    expect(await again.handle("primary", [before], "append")).toEqual({ stored: 0, queued: 0, media: 0 });
+    expect(await again.handle("backup", [before], "notify")).toEqual({ stored: 1, queued: 1, media: 0 });
     expect(db.prepare("SELECT session, sender_phone FROM messages ORDER BY session").all()).toEqual([
       { session: "backup", sender_phone: "+27821234567" },
       { session: "primary", sender_phone: "+27821234567" },

@@ -8,19 +8,35 @@ import { errorBody } from "@wa-monitor/shared";
 import { z } from "zod";
 import type { Agent } from "../agent.ts";
 
+const SimulatedImage = z.object({
+  // Room for an image over the 10 MiB limit, to simulate one.
+  data: z.base64().min(1).max(16 * 1024 * 1024),
+  mimetype: z.string().regex(/^[a-z0-9.+-]+\/[a-z0-9.+-]+$/i, "must be a MIME type such as image/jpeg"),
+  /** Sent as a document with this file name instead of as a photo. */
+  fileName: z.string().min(1).max(255).optional(),
+  /** Expired on WhatsApp's servers: downloadable only after the sender's phone re-uploads it. */
+  expired: z.boolean().optional(),
+});
+
 const SimulateRequest = z.object({
   messages: z
     .array(
-      z.object({
-        session: z.string().min(1),
-        chatJid: z.string().regex(/@g\.us$/, "must be a group JID"),
-        senderJid: z.string().regex(/^[^@\s]+@(s\.whatsapp\.net|lid|c\.us)$/, "must be a user JID"),
-        senderName: z.string().max(200).optional(),
-        text: z.string().max(65536),
-        id: z.string().min(1).max(128).optional(),
-        timestamp: z.number().int().min(946_684_800).max(4_102_444_799).optional(), // seconds, years 2000–2099
-        editOf: z.string().min(1).max(128).optional(),
-      }),
+      z
+        .object({
+          session: z.string().min(1),
+          chatJid: z.string().regex(/@g\.us$/, "must be a group JID"),
+          senderJid: z.string().regex(/^[^@\s]+@(s\.whatsapp\.net|lid|c\.us)$/, "must be a user JID"),
+          senderName: z.string().max(200).optional(),
+          /** The message, or an image's caption. */
+          text: z.string().max(65536).optional(),
+          id: z.string().min(1).max(128).optional(),
+          timestamp: z.number().int().min(946_684_800).max(4_102_444_799).optional(), // seconds, years 2000–2099
+          editOf: z.string().min(1).max(128).optional(),
+          quotedId: z.string().min(1).max(128).optional(),
+          image: SimulatedImage.optional(),
+        })
+        .refine((m) => m.text !== undefined || m.image, { path: ["text"], message: "required (only an image may go without)" })
+        .refine((m) => !(m.image && m.editOf), { path: ["image"], message: "an edit carries no image" }),
     )
     .min(1)
     .max(1000),
@@ -78,6 +94,8 @@ export function createAdminApp(agent: Agent) {
 <tbody>${rows}</tbody></table>
 <p>Outbox: ${h.outbox.pending} pending${h.outbox.oldestPendingAt ? raw(` (oldest ${h.outbox.oldestPendingAt})`) : ""}${
   h.outbox.rejected ? html`, <strong class="failed">${h.outbox.rejected} rejected</strong> (see <code>agent requeue-rejected</code>)` : ""}</p>
+<p>Images: ${h.media.downloaded} downloaded, ${h.media.pending} waiting${h.media.failed ? html`, <strong class="failed">${h.media.failed} failed</strong>` : ""}${
+  h.media.tooLarge || h.media.unsupported ? ` (${h.media.tooLarge} too large, ${h.media.unsupported} of other types: recorded without bytes)` : ""}</p>
 </body></html>`);
   });
 
@@ -90,12 +108,15 @@ export function createAdminApp(agent: Agent) {
       const accepted: { session: string; id: string }[] = [];
       // One upsert per session, in the order given, as one socket would deliver them.
       for (const name of new Set(messages.map((m) => m.session))) {
-        const batch = messages.filter((m) => m.session === name);
+        const batch = messages
+          .filter((m) => m.session === name)
+          .map(({ image, text, ...m }) => ({ ...m, text: text ?? "", image: image && { ...image, data: Buffer.from(image.data, "base64") } }));
         const built = await sim.sessions.get(name)!.inject(batch);
         for (const b of built) accepted.push({ session: name, id: b.key.id! });
       }
       return c.json({ accepted });
     });
+    app.get("/simulate/media", (c) => c.json({ files: sim.media?.files() ?? [] }));
     app.get("/simulate/sent", (c) => {
       const after = Number(c.req.query("after") ?? 0);
       return c.json({ messages: sim.sent(Number.isFinite(after) ? after : 0) });

@@ -1,5 +1,5 @@
-// The agent's one SQLite file (WAL): monitored messages, the delivery outbox, WhatsApp auth state and the
-// LID↔phone map. Baileys' session state lives in its own tables, apart from the app's data.
+// The agent's one SQLite file (WAL): monitored messages, the delivery outbox, WhatsApp auth state, the
+// LID↔phone map, and the groups' images (records and bytes). Baileys' session state lives in its own tables, apart from the app's data.
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -164,6 +164,73 @@ const SCHEMA: string[] = [
   -- "Session" is the one word for a WhatsApp number (the edge's contract said "bridge" as well). A rename only
   -- rewrites the table's definition, not its rows.
   ALTER TABLE outbox RENAME COLUMN bridge TO session;
+  `,
+  /* sql */ `
+  -- Images of monitored groups (issue 10). One record per WhatsApp message, whichever session saw it first: written
+  -- in the same transaction as the message, with what Baileys needs to download it later (media key, where it
+  -- is, WhatsApp's hashes) and WhatsApp's embedded thumbnail. The download loop moves it out of pending_download.
+  CREATE TABLE media (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,  -- upload order for the edge (phase B)
+    chat_jid        TEXT NOT NULL,
+    message_id      TEXT NOT NULL,
+    session         TEXT NOT NULL,      -- the session that stored it first
+    kind            TEXT NOT NULL CHECK (kind IN ('image', 'document')),
+    sender_jid      TEXT,
+    sender_phone    TEXT,
+    sender_name     TEXT,
+    from_me         INTEGER NOT NULL,
+    sent_at         INTEGER NOT NULL,   -- ms since epoch
+    caption         TEXT,
+    quoted_id       TEXT,               -- the message this one replies to (contextInfo.stanzaId)
+    mimetype        TEXT,               -- as WhatsApp declared it, lower case, without parameters
+    file_name       TEXT,               -- documents only
+    file_length     INTEGER,            -- as declared: the size check before downloading
+    width           INTEGER,
+    height          INTEGER,
+    file_sha256     BLOB,               -- WhatsApp's SHA-256 of the plain bytes: verified after download
+    file_enc_sha256 BLOB,
+    media_key       BLOB,
+    media_key_ts    INTEGER,
+    url             TEXT,               -- updated when the sender's phone re-uploads expired media
+    direct_path     TEXT,
+    thumbnail       BLOB,               -- WhatsApp's jpegThumbnail
+    state           TEXT NOT NULL CHECK (state IN ('pending_download', 'downloaded', 'too_large', 'unsupported', 'failed', 'skipped')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    sha256          TEXT,               -- hex SHA-256 of the bytes in media_blobs
+    size            INTEGER,            -- bytes stored
+    stored_at       INTEGER,            -- when the bytes were stored
+    created_at      INTEGER NOT NULL,
+    uploaded_at     INTEGER,            -- set by the upload to the edge; bytes stay until then, whatever their age
+    UNIQUE (chat_jid, message_id)
+  );
+  CREATE INDEX media_due ON media (next_attempt_at) WHERE state = 'pending_download';
+  CREATE INDEX media_by_state ON media (state);
+  CREATE INDEX media_by_sha256 ON media (sha256) WHERE sha256 IS NOT NULL;
+
+  -- The bytes, once per content: two messages with the same photo share a row. In this file rather than beside
+  -- it, so that the bytes and the record saying they are here commit together, a crash leaves no half-written or
+  -- orphaned file, and one online backup holds everything.
+  CREATE TABLE media_blobs (
+    sha256    TEXT PRIMARY KEY,         -- hex
+    size      INTEGER NOT NULL,         -- before the bytes, so counting sizes does not read them
+    stored_at INTEGER NOT NULL,
+    bytes     BLOB NOT NULL
+  );
+
+  -- The simulator's stand-in for WhatsApp's media servers: encrypted files by path, as Baileys uploaded them.
+  CREATE TABLE sim_media (
+    path            TEXT PRIMARY KEY,
+    chat_jid        TEXT NOT NULL,
+    message_id      TEXT NOT NULL,
+    content         BLOB NOT NULL,      -- proto.Message bytes of the media message as first built
+    enc             BLOB NOT NULL,      -- what the host serves
+    gone            INTEGER NOT NULL DEFAULT 0,  -- 1: answers 410 (expired) until re-uploaded to a new path
+    requests        INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL
+  );
+  CREATE INDEX sim_media_by_message ON sim_media (chat_jid, message_id);
   `,
 ];
 

@@ -1,7 +1,9 @@
-// Storing monitored messages and queueing their drops, in one transaction per batch: a message is on disk
-// before anything downstream sees it, and its outbox rows can never exist without it (or vice versa).
+// Storing monitored messages, queueing their drops and recording their images, in one transaction per batch: a
+// message is on disk before anything downstream sees it, and its outbox rows and image record can never exist
+// without it (or vice versa).
 import type { WAMessage } from "baileys";
 import type { Db } from "./db.ts";
+import { mediaInserter, type MediaRecord } from "./media.ts";
 import { decodeMessage, encodeMessage } from "./message-codec.ts";
 
 export interface StoredMessage {
@@ -35,6 +37,14 @@ export interface OutboxItem {
 export interface StoreBatchResult {
   stored: number;
   queued: number;
+  /** Image records created (an image another session recorded first adds none). */
+  media: number;
+}
+
+export interface StoreBatchEntry {
+  message: StoredMessage;
+  drops: OutboxItem[];
+  media?: MediaRecord | undefined;
 }
 
 export function messageWriter(db: Db) {
@@ -54,18 +64,23 @@ export function messageWriter(db: Db) {
                         sent_at, created_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT DO NOTHING`);
+  const insertMedia = mediaInserter(db);
 
-  /** Each entry: a message and the drops it queues if it was not stored before for that session. */
-  return db.transaction((batch: { message: StoredMessage; drops: OutboxItem[] }[]): StoreBatchResult => {
+  /** Each entry: a message, the drops it queues if it was not stored before for that session, and its image,
+   * recorded once per chat and message id whichever session stores it. */
+  return db.transaction((batch: StoreBatchEntry[]): StoreBatchResult => {
     let stored = 0;
     let queued = 0;
+    let media = 0;
     const now = Date.now();
-    for (const { message: m, drops } of batch) {
+    for (const { message: m, drops, media: image } of batch) {
       const { raw, content } = encodeMessage(m.raw);
       const res = insertMessage.run(
         m.session, m.chatJid, m.messageId, m.senderJid, m.senderPhone, m.senderName, m.fromMe ? 1 : 0, m.own ? 1 : 0,
         m.text, m.editOf, m.sentAtMs, m.upsertType, raw, content, now,
       );
+      // The first session to see an image records it; the unique key keeps it one record for all of them.
+      if (image) media += insertMedia(image, now);
       if (res.changes === 0) continue; // seen before by this session: already handled
       stored++;
       for (const d of drops) {
@@ -74,7 +89,7 @@ export function messageWriter(db: Db) {
         ).changes;
       }
     }
-    return { stored, queued };
+    return { stored, queued, media };
   });
 }
 

@@ -21,6 +21,9 @@ export function outboxStore(db: Db) {
     "SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox WHERE delivered_at IS NULL",
   );
   const rejected = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM outbox WHERE result = 'rejected'");
+  const due = db.prepare<[number], { due: number }>(
+    "SELECT EXISTS (SELECT 1 FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?) AS due",
+  );
 
   return {
     /** Undelivered rows that are due, oldest first. */
@@ -54,6 +57,8 @@ export function outboxStore(db: Db) {
     defer: db.transaction((rows: { id: number; retryAt: number }[], error: string) => {
       for (const r of rows) defer.run(error, r.retryAt, r.id);
     }),
+    /** Whether some undelivered row is due now (what delivery would send next). */
+    hasDue: (now = Date.now()): boolean => due.get(now)!.due === 1,
     stats() {
       const s = stats.get()!;
       return {

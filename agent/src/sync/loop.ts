@@ -4,8 +4,9 @@
 // wait short; stop() ends the loop once the pass in progress is over, never in the middle of one.
 import { backoffDelay } from "./backoff.ts";
 
-/** What one pass came to. A pass that throws counts as "failed". */
-export type PassOutcome = "idle" | "more" | "failed";
+/** What one pass came to. A pass that throws counts as "failed"; `{ waitMs }` is an idle pass that knows when
+ * its next piece of work falls due. */
+export type PassOutcome = "idle" | "more" | "failed" | { waitMs: number };
 
 export interface LoopOptions {
   pass: () => Promise<PassOutcome>;
@@ -59,6 +60,7 @@ export function startLoop(opts: LoopOptions): Loop {
       if (failures) opts.onRecovered?.();
       failures = 0;
       if (outcome === "idle") await sleeper.sleep(opts.pollMs);
+      else if (typeof outcome === "object") await sleeper.sleep(Math.max(0, outcome.waitMs));
     }
   })();
 

@@ -22,7 +22,7 @@ import { createGroupCache } from "./group-cache.ts";
 import type { Ingest } from "./ingest.ts";
 import { isolated } from "./isolate.ts";
 import { forgetUnfinishedPairing } from "./pairing.ts";
-import type { SessionStatus, WaSession } from "./session.ts";
+import { SessionNotOpenError, type SessionStatus, type WaSession } from "./session.ts";
 import { messageWiring } from "./wire.ts";
 
 /**
@@ -316,6 +316,11 @@ export function createBaileysSession(config: SessionConfig, deps: BaileysSession
       }
       if (!sent?.key.id) throw new Error("WhatsApp returned no message id");
       return { waMessageId: sent.key.id };
+    },
+    async updateMediaMessage(message) {
+      const s = sock;
+      if (!s || state !== "open") throw new SessionNotOpenError(config.name, state);
+      return s.updateMediaMessage(message);
     },
     async resolveLid(lid) {
       return (await lidMapping?.getPNForLID(lid)) ?? null;

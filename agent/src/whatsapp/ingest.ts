@@ -2,14 +2,18 @@
 // append) and history sync land here. Monitored-group messages are stored; drops in messages from anyone but
 // our own sessions are queued for the edge in the same transaction — except history-sync messages older than the
 // cutoff, which are only stored. Live and offline catch-up messages are queued whatever their age: after a long
-// outage they are drops nobody has seen yet.
+// outage they are drops nobody has seen yet. Images are recorded in the same transaction too, for the download
+// loop (media/downloader.ts); a caption is drop text like any other.
 import { jidUser, normaliseJid, phoneFromJid } from "@wa-monitor/shared";
 import type { WAMessage } from "baileys";
 import type { Logger } from "pino";
 import type { MonitoredGroup } from "../detect/projects.ts";
 import { extractMessage, isUndecryptedPlaceholder } from "../detect/extract.ts";
+import { imageOf } from "../media/detect.ts";
+import { initialState } from "../media/policy.ts";
 import type { Metrics } from "../metrics.ts";
-import { lidStore, messageWriter, type OutboxItem, type StoredMessage } from "../store/messages.ts";
+import type { MediaRecord } from "../store/media.ts";
+import { lidStore, messageWriter, type OutboxItem, type StoreBatchEntry, type StoredMessage } from "../store/messages.ts";
 import type { Db } from "../store/db.ts";
 import { fitSubmissionText } from "../store/submission-text.ts";
 
@@ -29,6 +33,8 @@ export interface IngestDeps {
   /** History-sync messages sent more than this many days ago are stored but not queued (config historyDays). */
   historyDays?: () => number;
   onQueued: () => void;
+  /** Images were recorded: the download loop has work. */
+  onMedia?: () => void;
 }
 
 export function createIngest(deps: IngestDeps) {
@@ -59,14 +65,14 @@ export function createIngest(deps: IngestDeps) {
     return null;
   }
 
-  async function handle(session: string, messages: WAMessage[], kind: UpsertKind): Promise<{ stored: number; queued: number }> {
+  async function handle(session: string, messages: WAMessage[], kind: UpsertKind): Promise<{ stored: number; queued: number; media: number }> {
     const groups = deps.groups();
     const own = deps.ownUsers();
     const captures = deps.captures(session);
     const historyDays = kind === "history" ? deps.historyDays?.() : undefined;
     const historyCutoff = historyDays === undefined ? -Infinity : Date.now() - historyDays * 86_400_000;
     let tooOld = 0;
-    const batch: { message: StoredMessage; drops: OutboxItem[] }[] = [];
+    const batch: StoreBatchEntry[] = [];
     for (const raw of messages) {
       if (isUndecryptedPlaceholder(raw)) continue;
       const m = extractMessage(raw);
@@ -114,16 +120,40 @@ export function createIngest(deps: IngestDeps) {
         }
       }
       if (old) tooOld++;
-      batch.push({ message, drops });
+      // Sender sessions keep messages for getMessage only; an edit carries no new image.
+      const image = captures && !m.editOf ? imageOf(raw.message) : null;
+      let media: MediaRecord | undefined;
+      if (image) {
+        const { state, error } = initialState(image, { oldHistory: old });
+        media = {
+          chatJid: m.chatJid,
+          messageId: m.messageId,
+          session,
+          senderJid: m.senderJid ?? m.senderAltJid,
+          senderPhone: phone,
+          senderName: m.senderName,
+          fromMe: m.fromMe,
+          sentAtMs: m.sentAtMs,
+          caption: text,
+          image,
+          state,
+          error,
+        };
+      }
+      batch.push({ message, drops, media });
     }
     if (tooOld) deps.log.info({ session, messages: tooOld }, "history older than the cutoff stored, not submitted");
-    if (!batch.length) return { stored: 0, queued: 0 };
+    if (!batch.length) return { stored: 0, queued: 0, media: 0 };
     const result = write(batch);
     deps.metrics.messagesStored.inc({ session }, result.stored);
     deps.metrics.dropsDetected.inc({ session }, result.queued);
     if (result.queued) {
       deps.log.info({ session, queued: result.queued, kind }, "drops queued for the edge");
       deps.onQueued();
+    }
+    if (result.media) {
+      deps.metrics.mediaRecorded.inc({ session }, result.media);
+      deps.onMedia?.();
     }
     return result;
   }

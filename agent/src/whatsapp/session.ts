@@ -34,6 +34,9 @@ export interface WaSession {
   stop(): Promise<void>;
   send(chatJid: string, text: string, mentions?: string[], options?: SendOptions): Promise<SentMessage>;
   resolveLid?(lid: string): Promise<string | null>;
+  /** Asks the sender's phone to upload expired media again (Baileys' updateMediaMessage); resolves with the message
+   * pointing at the new copy. Throws when the session is not open. */
+  updateMediaMessage?(message: WAMessage): Promise<WAMessage>;
 }
 
 /** The Baileys events the agent stores messages from, with the parts of their data it uses. */
@@ -51,4 +54,11 @@ export interface MessageEventSource {
   on(event: "messages.upsert", listener: (arg: MessageEvents["messages.upsert"]) => void): void;
   on(event: "messaging-history.set", listener: (arg: MessageEvents["messaging-history.set"]) => void): void;
   on(event: "lid-mapping.update", listener: (arg: MessageEvents["lid-mapping.update"]) => void): void;
+}
+
+/** A session asked to act on WhatsApp while it is not connected. */
+export class SessionNotOpenError extends Error {
+  constructor(session: string, state: SessionState) {
+    super(`session ${session} is not open (${state})`);
+  }
 }

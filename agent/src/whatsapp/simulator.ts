@@ -1,7 +1,8 @@
 // The simulated WhatsApp transport (WA_TRANSPORT=simulator). Messages are built as Baileys WAMessages and
 // emitted as Baileys' own `messages.upsert` event into the same wiring and handler live sessions use. What a
 // simulated session sends is recorded (GET /simulate/sent) and echoed into the group for every simulated
-// session, as WhatsApp would — so our own feedback reaching the other number is exercised too.
+// session, as WhatsApp would — so our own feedback reaching the other number is exercised too. Images are built
+// and served by the simulated media host (sim-media-host.ts) and downloaded through Baileys like live ones.
 import { EventEmitter } from "node:events";
 import { randomBytes } from "node:crypto";
 import { proto, type WAMessage } from "baileys";
@@ -9,9 +10,11 @@ import type { Logger } from "pino";
 import type { SessionConfig } from "../config.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Db } from "../store/db.ts";
+import { messageReader } from "../store/messages.ts";
 import type { SessionState } from "./connection-rules.ts";
 import type { Ingest } from "./ingest.ts";
-import type { MessageEventSource, SessionStatus, WaSession } from "./session.ts";
+import { SessionNotOpenError, type MessageEventSource, type SessionStatus, type WaSession } from "./session.ts";
+import type { SimMediaHost, SimulatedImage } from "./sim-media-host.ts";
 import { wireMessageEvents } from "./wire.ts";
 
 export interface SimulatedMessage {
@@ -23,12 +26,19 @@ export interface SimulatedMessage {
   timestamp?: number | undefined; // seconds since epoch, as WhatsApp sends it
   /** Makes this message an edit of the message with this id. */
   editOf?: string | undefined;
+  /** Makes this message a reply to the message with this id. */
+  quotedId?: string | undefined;
+  /** Makes this message an image (or an image document) with `text` as its caption. */
+  image?: SimulatedImage | undefined;
 }
 
 export interface SimulatedSession extends WaSession {
   /** Delivers messages to this session exactly as Baileys would (one messages.upsert of type notify) and
    * resolves once they are stored. */
   inject(messages: SimulatedMessage[]): Promise<WAMessage[]>;
+  /** Delivers Baileys messages as they are, as one messages.upsert of type notify or as a history sync; resolves
+   * once they are stored. */
+  deliver(messages: WAMessage[], as?: "notify" | "history"): Promise<WAMessage[]>;
 }
 
 export const newMessageId = () => `3EB0${randomBytes(8).toString("hex").toUpperCase()}`;
@@ -41,19 +51,23 @@ export function simulatedPhone(config: SessionConfig): string {
   return `2760${String(h).padStart(7, "0")}`;
 }
 
-export function buildWaMessage(m: SimulatedMessage, ownJid: string): WAMessage {
+/** A WAMessage as WhatsApp would deliver it; `media` is the content of an image message (built by the media
+ * host), `context` says which message it replies to. */
+export function buildWaMessage(m: SimulatedMessage, ownJid: string, extra: { media?: proto.IMessage; context?: proto.IContextInfo } = {}): WAMessage {
   const id = m.id ?? newMessageId();
-  const content: proto.IMessage = m.editOf
-    ? {
-        protocolMessage: {
-          type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT,
-          key: { remoteJid: m.chatJid, id: m.editOf, fromMe: m.senderJid === ownJid, participant: m.senderJid },
-          editedMessage: { conversation: m.text },
-        },
-      }
-    : m.text.includes("\n") || m.text.length > 200
-      ? { extendedTextMessage: { text: m.text } }
-      : { conversation: m.text };
+  const content: proto.IMessage = extra.media
+    ? extra.media
+    : m.editOf
+      ? {
+          protocolMessage: {
+            type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT,
+            key: { remoteJid: m.chatJid, id: m.editOf, fromMe: m.senderJid === ownJid, participant: m.senderJid },
+            editedMessage: { conversation: m.text },
+          },
+        }
+      : extra.context || m.text.includes("\n") || m.text.length > 200
+        ? { extendedTextMessage: { text: m.text, ...(extra.context ? { contextInfo: extra.context } : {}) } }
+        : { conversation: m.text };
   return {
     key: { remoteJid: m.chatJid, id, fromMe: m.senderJid === ownJid, participant: m.senderJid },
     message: content,
@@ -62,8 +76,9 @@ export function buildWaMessage(m: SimulatedMessage, ownJid: string): WAMessage {
   };
 }
 
-export function createSimulatorBus(db: Db, opts: { sendDelayMs?: number } = {}) {
+export function createSimulatorBus(db: Db, opts: { sendDelayMs?: number; media?: SimMediaHost } = {}) {
   const sessions = new Map<string, SimulatedSession>();
+  const readMessage = messageReader(db);
   const record = db.prepare(
     "INSERT INTO sim_sent (session, chat_jid, text, mentions, wa_message_id, sent_at) VALUES (?, ?, ?, ?, ?, ?)",
   );
@@ -75,6 +90,17 @@ export function createSimulatorBus(db: Db, opts: { sendDelayMs?: number } = {}) 
   );
   return {
     sessions,
+    /** WhatsApp's media servers, simulated. */
+    media: opts.media,
+    /** What a reply to this message carries, as WhatsApp fills it: the quoted message's id, sender and content. */
+    quoting(chatJid: string, id: string): proto.IContextInfo {
+      const quoted = readMessage(chatJid, id);
+      return {
+        stanzaId: id,
+        ...(quoted?.key.participant ? { participant: quoted.key.participant } : {}),
+        ...(quoted?.message ? { quotedMessage: quoted.message } : {}),
+      };
+    },
     /** A test's stand-in for a slow network: how long a send takes after WhatsApp has the message. */
     sendDelayMs: opts.sendDelayMs ?? 0,
     /** Whether this session already posted a message with this id to this chat (WhatsApp would not post it again). */
@@ -117,6 +143,22 @@ export function createSimulatedSession(
     lastEventAt = Date.now();
   });
 
+  async function build(m: SimulatedMessage): Promise<WAMessage> {
+    const id = m.id ?? newMessageId();
+    const context = m.quotedId ? deps.bus.quoting(m.chatJid, m.quotedId) : undefined;
+    if (!m.image) return buildWaMessage({ ...m, id }, ownJid, context ? { context } : {});
+    if (!deps.bus.media) throw new Error("the simulator has no media host");
+    const media = await deps.bus.media.content(m.chatJid, id, m.image, m.text, context);
+    return buildWaMessage({ ...m, id }, ownJid, { media });
+  }
+  const deliver = async (built: WAMessage[], as: "notify" | "history" = "notify") => {
+    if (state !== "open") throw new SessionNotOpenError(config.name, state);
+    if (as === "history") ev.emit("messaging-history.set", { messages: built });
+    else ev.emit("messages.upsert", { messages: built, type: "notify" });
+    await wiring.settled();
+    return built;
+  };
+
   const session: SimulatedSession = {
     config,
     status: (): SessionStatus => ({
@@ -141,11 +183,16 @@ export function createSimulatedSession(
       await wiring.settled();
     },
     async inject(messages) {
-      if (state !== "open") throw new Error(`simulated session ${config.name} is ${state}`);
-      const built = messages.map((m) => buildWaMessage(m, ownJid));
-      ev.emit("messages.upsert", { messages: built, type: "notify" });
-      await wiring.settled();
-      return built;
+      if (state !== "open") throw new SessionNotOpenError(config.name, state);
+      const built: WAMessage[] = [];
+      for (const m of messages) built.push(await build(m));
+      return deliver(built, "notify");
+    },
+    deliver,
+    async updateMediaMessage(message) {
+      if (state !== "open") throw new SessionNotOpenError(config.name, state);
+      if (!deps.bus.media) throw new Error("the simulator has no media host");
+      return deps.bus.media.reupload(message);
     },
     async send(chatJid, text, mentions = [], options = {}) {
       if (state !== "open") throw new Error(`simulated session ${config.name} is ${state}`);
