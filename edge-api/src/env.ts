@@ -50,7 +50,9 @@ export const Settings = z.object({
   /** The rate-limit bucket: the agent's sending number. A fallback session sends within the same budget. */
   FEEDBACK_SENDER: z.string().min(1).default("sender"),
   /** A session whose agent has sent no heartbeat for this long is flagged stale. */
-  BRIDGE_STALE_SECONDS: whole().min(10).default(120),
+  SESSION_STALE_SECONDS: whole().min(10).default(120),
+  /** Deprecated: the old name of SESSION_STALE_SECONDS, read when that one is left at its default. */
+  BRIDGE_STALE_SECONDS: whole().min(10).optional(),
   /** GET /health probes the database at most this often per isolate; hits in between reuse the answer. */
   HEALTH_PROBE_SECONDS: whole().min(0).max(300).default(5),
 });
@@ -69,7 +71,15 @@ export const Config = Bindings.extend(Settings.shape)
     // 0 probes on every hit, which lets a benchmark time the probing request; a public endpoint must not do that.
     path: ["HEALTH_PROBE_SECONDS"],
     message: "0 (probe on every request) is for local benchmarks only, with NEON_LOCAL_PROXY",
-  });
+  })
+  // A deployment that still sets the old name keeps its value.
+  .transform(({ BRIDGE_STALE_SECONDS, ...c }) => ({
+    ...c,
+    SESSION_STALE_SECONDS:
+      BRIDGE_STALE_SECONDS !== undefined && c.SESSION_STALE_SECONDS === Settings.shape.SESSION_STALE_SECONDS.parse(undefined)
+        ? BRIDGE_STALE_SECONDS
+        : c.SESSION_STALE_SECONDS,
+  }));
 /** The bindings as wrangler hands them to the Worker. */
 export type Env = z.input<typeof Config>;
 export type Config = z.output<typeof Config>;

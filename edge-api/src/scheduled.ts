@@ -20,7 +20,7 @@ export async function runScheduled(env: Env, clock: () => Date = () => new Date(
   const db = openDb(cfg);
   try {
     const feedback = await releaseExpiredClaims(db, feedbackLimits(cfg), clock);
-    const staleSessions = await markStaleSessions(db, clock(), cfg.BRIDGE_STALE_SECONDS);
+    const staleSessions = await markStaleSessions(db, clock(), cfg.SESSION_STALE_SECONDS);
     return { ...feedback, staleSessions };
   } finally {
     await db.end();

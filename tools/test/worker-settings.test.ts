@@ -3,7 +3,7 @@
 import { fileURLToPath } from "node:url";
 import { experimental_readRawConfig, unstable_readConfig } from "wrangler";
 import { describe, expect, it } from "vitest";
-import { Settings } from "../../edge-api/src/env.ts";
+import { loadConfig, Settings } from "../../edge-api/src/env.ts";
 import { settingsFromEnvironment } from "../stack.ts";
 
 const WRANGLER_TOML = fileURLToPath(new URL("../../wrangler.toml", import.meta.url));
@@ -38,5 +38,15 @@ describe("npm start", () => {
       PATH: "/usr/bin",
     };
     expect(settingsFromEnvironment(env)).toEqual({ FEED_MAX_LIMIT: "3", FEEDBACK_PER_MINUTE: "5" });
+  });
+});
+
+describe("renamed settings", () => {
+  const env = { DATABASE_URL: "postgres://h/db", AGENT_TOKEN: "agent-token-0123456789", DASHBOARD_TOKEN: "dashboard-token-0123456789" };
+  it("a deployment still setting BRIDGE_STALE_SECONDS keeps its value as SESSION_STALE_SECONDS; the new name wins", () => {
+    expect(loadConfig({ ...env }).SESSION_STALE_SECONDS).toBe(120);
+    expect(loadConfig({ ...env, BRIDGE_STALE_SECONDS: "300" }).SESSION_STALE_SECONDS).toBe(300);
+    expect(loadConfig({ ...env, BRIDGE_STALE_SECONDS: "300", SESSION_STALE_SECONDS: "200" }).SESSION_STALE_SECONDS).toBe(200);
+    expect(loadConfig({ ...env, SESSION_STALE_SECONDS: "200" })).not.toHaveProperty("BRIDGE_STALE_SECONDS");
   });
 });

@@ -8,7 +8,7 @@ const common = { method: "get" as const, tags: ["dashboard"], ...dashboardToken 
 
 const DESCRIPTION =
   "Every session each agent reports in its heartbeats: state, phone, last heartbeat, last WhatsApp event, the last " +
-  "drop it delivered, and `stale` once its agent has sent no heartbeat for `BRIDGE_STALE_SECONDS`.";
+  "drop it delivered, and `stale` once its agent has sent no heartbeat for `SESSION_STALE_SECONDS`.";
 
 export const sessions = routes()
   .openapi(
