@@ -1,0 +1,110 @@
+// The photos behind each drop: what the agent uploads (bytes by SHA-256, then each image message's record) and
+// what the dashboard reads. The bytes live in R2 keyed by their SHA-256; records and links live in Postgres.
+import { z } from "zod";
+import { CalendarDate, DropNumber, GroupJid, IsoTimestamp, SessionName, Text } from "./contract.ts";
+import { QA_STEP_KEYS } from "./qa-steps.ts";
+
+/** The largest image the agent keeps and the edge stores (bigger ones are recorded without their bytes). */
+export const PHOTO_MAX_BYTES = 10 * 1024 * 1024;
+export const PHOTO_MIMETYPES = ["image/jpeg", "image/png", "image/webp"] as const;
+export const PhotoMimetype = z.enum(PHOTO_MIMETYPES);
+
+export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "a SHA-256 as 64 lower-case hex digits");
+
+/** What became of an image at the agent: its bytes uploaded (`stored`), or recorded without them and why. */
+export const PhotoState = z.enum(["stored", "too_large", "unsupported", "failed", "skipped"]);
+export type PhotoState = z.infer<typeof PhotoState>;
+
+/** One image message in a monitored group, as the agent uploads its record (POST /v1/agent/photos). */
+export const PhotoRecord = z
+  .object({
+    chatJid: GroupJid,
+    messageId: Text(128).min(1),
+    session: SessionName.meta({ description: "The session that recorded the image first." }),
+    senderJid: Text(128).min(1),
+    senderPhone: z.string().regex(/^\+?[0-9]{5,20}$/).nullish(),
+    senderName: Text(200).nullish(),
+    sentAt: IsoTimestamp,
+    kind: z.enum(["image", "document"]).meta({ description: "A photo, or a document whose type is an image." }),
+    state: PhotoState,
+    sha256: Sha256Hex.nullable().meta({ description: "The bytes' SHA-256; required when `state` is `stored`, the bytes uploaded first." }),
+    mimetype: PhotoMimetype.nullable(),
+    bytes: z.number().int().min(0).max(PHOTO_MAX_BYTES).nullable(),
+    width: z.number().int().min(0).nullish(),
+    height: z.number().int().min(0).nullish(),
+    caption: Text(4096).nullable(),
+    quotedId: Text(128).nullable().meta({ description: "The message this image replies to." }),
+    captionDrops: z.array(DropNumber).max(20).default([]).meta({ description: "Drops the caption names (the project's detector)." }),
+    quotedDrops: z.array(DropNumber).max(20).default([]).meta({ description: "Drops the quoted message names." }),
+    thumbnail: z
+      .base64()
+      .max(96 * 1024)
+      .nullable()
+      .meta({ description: "A small JPEG: WhatsApp's embedded thumbnail, or one made by the agent." }),
+  })
+  .refine((p) => p.state !== "stored" || (p.sha256 !== null && p.mimetype !== null && p.bytes !== null), {
+    message: "a stored photo names its sha256, mimetype and bytes",
+    path: ["sha256"],
+  });
+export type PhotoRecord = z.infer<typeof PhotoRecord>;
+
+export const PhotosIngestRequest = z.object({ photos: z.array(PhotoRecord).min(1).max(100) });
+export type PhotosIngestRequest = z.infer<typeof PhotosIngestRequest>;
+
+/** Per record, in order: `new`, `updated` (a later state of the same message), `duplicate`, `unknown_group`, or
+ * `missing_bytes` (a stored photo whose bytes the edge does not have: upload them, then the record again). */
+export const PhotoIngestStatus = z.enum(["new", "updated", "duplicate", "unknown_group", "missing_bytes"]);
+export const PhotosIngestResponse = z.object({
+  results: z.array(z.object({ messageId: z.string(), status: PhotoIngestStatus })),
+});
+export type PhotosIngestResponse = z.infer<typeof PhotosIngestResponse>;
+
+/** PUT /v1/agent/photos/blobs/:sha256 answer: whether this request stored the bytes (false: they were there). */
+export const PhotoBlobResponse = z.object({ sha256: Sha256Hex, bytes: z.number().int(), stored: z.boolean() });
+
+export const QaStep = z.enum(QA_STEP_KEYS);
+export const PhotoLinkedBy = z.enum(["caption", "reply", "sender_window", "manual"]);
+export type PhotoLinkedBy = z.infer<typeof PhotoLinkedBy>;
+
+/** A photo as the dashboard sees it, beside a drop. */
+export const PhotoView = z.object({
+  id: z.string().regex(/^\d+$/),
+  messageId: z.string(),
+  senderJid: z.string(),
+  senderName: z.string().nullable(),
+  sentAt: IsoTimestamp,
+  caption: z.string().nullable(),
+  mimetype: z.string().nullable(),
+  bytes: z.number().int().nullable(),
+  sha256: z.string().nullable(),
+  state: PhotoState,
+  linkedBy: PhotoLinkedBy.nullable().meta({ description: "How it is linked to the drop it is listed with; null when unlinked." }),
+  step: QaStep.nullable().meta({ description: "The QA step a reviewer tagged it with." }),
+  suggestedStep: QaStep.nullable().meta({ description: "The step its caption suggests; the reviewer decides." }),
+});
+export type PhotoView = z.infer<typeof PhotoView>;
+
+/** A photo in GET /v1/photos: with its group and the drops it is linked to. */
+export const PhotoListItem = PhotoView.extend({
+  project: z.string(),
+  chatJid: z.string(),
+  dropNumbers: z.array(DropNumber),
+});
+export const PhotosQuery = z.object({
+  project: z.string().min(1).max(100).optional(),
+  unlinked: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
+  date: CalendarDate.optional().meta({ description: "Only photos sent on this local day." }),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+export const PhotosResponse = z.object({ items: z.array(PhotoListItem), nextCursor: z.string().nullable() });
+
+/** PATCH /v1/photos/:id: tag with a step, and/or link it to a drop (or unlink it) by hand. Manual links win. */
+export const PhotoPatchRequest = z
+  .object({
+    step: QaStep.nullable().optional(),
+    dropNumber: DropNumber.nullable().optional(),
+  })
+  .strict()
+  .refine((p) => p.step !== undefined || p.dropNumber !== undefined, "name a step, a dropNumber, or both");
+export type PhotoPatchRequest = z.infer<typeof PhotoPatchRequest>;
