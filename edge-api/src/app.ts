@@ -10,6 +10,7 @@ import { DOCUMENT, routes, SECURITY_SCHEMES } from "./http/openapi.ts";
 import { agent } from "./routes/agent.ts";
 import { drops } from "./routes/drops.ts";
 import { health } from "./routes/health.ts";
+import { photos } from "./routes/photos.ts";
 import { projects } from "./routes/projects.ts";
 import { reference } from "./routes/reference.ts";
 import { sessions } from "./routes/sessions.ts";
@@ -62,6 +63,7 @@ export function createApp() {
     .route("/", health)
     .route("/", agent)
     .route("/", drops)
+    .route("/", photos)
     .route("/", stats)
     .route("/", sessions)
     .route("/", projects)

@@ -16,7 +16,18 @@ const timeZone = z.string().refine((tz) => {
 // A var arrives as a string ("200"), or as a number when wrangler.toml writes it bare (200).
 const whole = () => z.coerce.number<string | number>().int();
 
-/** Secrets, and what only the local stack sets. */
+/** What the Worker reads of its R2 bucket of photo bytes (an R2Bucket binding; spelled out here so Node-side code
+ * that imports this file type-checks without the Workers types). */
+export interface PhotoBucket {
+  get(key: string): Promise<{ body: ReadableStream; size: number; httpMetadata?: { contentType?: string } } | null>;
+}
+
+const photoBucket = z.custom<PhotoBucket>(
+  (v) => typeof v === "object" && v !== null && typeof (v as { get?: unknown }).get === "function",
+  "must be an R2 bucket binding",
+);
+
+/** Secrets, bindings, and what only the local stack sets. */
 const Bindings = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
   AGENT_TOKEN: z.string().min(16, "must be at least 16 characters"),
@@ -30,6 +41,9 @@ const Bindings = z.object({
    * Only a server that asks for a cleartext password can take the password the driver pipelines. (Any string
    * may arrive in a binding; the enum decides.) */
   NEON_LOCAL_AUTH: z.string().pipe(z.enum(["password", "scram-sha-256", "md5", "trust"])).optional(),
+  /** The R2 bucket of photo bytes, keyed `photos/<sha256>`. Without it the photo byte routes answer 500
+   * misconfigured and everything else works. */
+  PHOTOS: photoBucket.optional(),
 });
 
 /** The settings: every one has its default here, and a deployment sets in [vars] only those it changes. */
@@ -53,6 +67,9 @@ export const Settings = z.object({
   SESSION_STALE_SECONDS: whole().min(10).default(120),
   /** Deprecated: the old name of SESSION_STALE_SECONDS, read when that one is left at its default. */
   BRIDGE_STALE_SECONDS: whole().min(10).optional(),
+  /** A photo with neither a caption nor a reply naming a drop goes to its sender's nearest drop message in the
+   * group within this many minutes: the latest before it, else the first after it (db/photo-links.ts). */
+  PHOTO_WINDOW_MINUTES: whole().min(1).max(24 * 60).default(60),
   /** GET /health probes the database at most this often per isolate; hits in between reuse the answer. */
   HEALTH_PROBE_SECONDS: whole().min(0).max(300).default(5),
 });
