@@ -72,6 +72,7 @@ export type PhotosIngestResponse = z.infer<typeof PhotosIngestResponse>;
 
 /** PUT /v1/agent/photos/blobs/:sha256 answer: whether this request stored the bytes (false: they were there). */
 export const PhotoBlobResponse = z.object({ sha256: Sha256Hex, bytes: z.number().int(), stored: z.boolean() });
+export type PhotoBlobResponse = z.infer<typeof PhotoBlobResponse>;
 /** GET (and HEAD) /v1/agent/photos/blobs/:sha256 answer when the edge has the bytes. */
 export const PhotoBlobInfo = z.object({ sha256: Sha256Hex, bytes: z.number().int(), mimetype: PhotoMimetype });
 
