@@ -111,8 +111,11 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const media = mediaStore(db);
   const uploads = mediaUploads(db);
   const imagesBudget = bandwidthBudget(config.media.maxBytesPerMinute);
-  // Drops the edge can take now go first; when the edge is down, images need not wait for it.
-  const dropsFirst = () => projectSync.attempted() && !delivery.status().failing && outbox.hasDue();
+  // Drops go first. Downloads talk to WhatsApp, so they wait only while the edge is taking drops: with the edge
+  // down they go on. Uploads go to the same edge as the drops, so they wait while any drop is due, also while
+  // delivery backs off: the edge coming back takes the drops before any photo.
+  const dropsDue = () => projectSync.attempted() && outbox.hasDue();
+  const dropsFirst = () => dropsDue() && !delivery.status().failing;
   const mediaUploader = startMediaUploads({
     store: uploads,
     edge,
@@ -125,7 +128,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       bytes: (sha256) => uploads.blob(sha256),
     },
     ready: projectSync.attempted,
-    dropsFirst,
+    dropsFirst: dropsDue,
     onUnknownGroup: () => projectSync.push(config.projects),
     backoff: config.backoff,
     retryBackoff: config.media.backoff,
