@@ -1,7 +1,8 @@
 // The Worker's bindings and their validated, typed form. This schema is the one place their defaults are
 // written: wrangler.toml's [vars] hold only what differs from them, and the `Env` type wrangler hands the Worker
 // is the schema's input. Secrets (DATABASE_URL, AGENT_TOKEN, DASHBOARD_TOKEN) come from `wrangler secret put` in
-// production and from an env file locally.
+// production and from an env file locally; PHOTOS is the R2 bucket wrangler.toml binds.
+import type { R2Bucket } from "@cloudflare/workers-types/index.ts";
 import { z } from "zod";
 
 const timeZone = z.string().refine((tz) => {
@@ -16,8 +17,17 @@ const timeZone = z.string().refine((tz) => {
 // A var arrives as a string ("200"), or as a number when wrangler.toml writes it bare (200).
 const whole = () => z.coerce.number<string | number>().int();
 
-/** Secrets, and what only the local stack sets. */
+// Any object may arrive under a binding's name; a bucket is what answers head/get/put (wrangler's local binding and
+// Cloudflare's alike). Checked here, so a Worker deployed without it says so on every request.
+const r2Bucket = z.custom<R2Bucket>(
+  (v) => typeof v === "object" && v !== null && ["head", "get", "put"].every((m) => typeof (v as Record<string, unknown>)[m] === "function"),
+  "must be an R2 bucket binding ([[r2_buckets]] in wrangler.toml)",
+);
+
+/** Secrets, the R2 bucket, and what only the local stack sets. */
 const Bindings = z.object({
+  /** The photos' bytes, keyed `photos/<sha256>` (edge-api/src/photos/blobs.ts). */
+  PHOTOS: r2Bucket,
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
   AGENT_TOKEN: z.string().min(16, "must be at least 16 characters"),
   DASHBOARD_TOKEN: z.string().min(16, "must be at least 16 characters"),
