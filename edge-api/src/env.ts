@@ -1,7 +1,8 @@
 // The Worker's bindings and their validated, typed form. This schema is the one place their defaults are
 // written: wrangler.toml's [vars] hold only what differs from them, and the `Env` type wrangler hands the Worker
 // is the schema's input. Secrets (DATABASE_URL, AGENT_TOKEN, DASHBOARD_TOKEN) come from `wrangler secret put` in
-// production and from an env file locally.
+// production and from an env file locally; PHOTOS is the R2 bucket wrangler.toml binds.
+import type { R2Bucket } from "@cloudflare/workers-types/index.ts";
 import { z } from "zod";
 
 const timeZone = z.string().refine((tz) => {
@@ -16,19 +17,17 @@ const timeZone = z.string().refine((tz) => {
 // A var arrives as a string ("200"), or as a number when wrangler.toml writes it bare (200).
 const whole = () => z.coerce.number<string | number>().int();
 
-/** What the Worker reads of its R2 bucket of photo bytes (an R2Bucket binding; spelled out here so Node-side code
- * that imports this file type-checks without the Workers types). */
-export interface PhotoBucket {
-  get(key: string): Promise<{ body: ReadableStream; size: number; httpMetadata?: { contentType?: string } } | null>;
-}
-
-const photoBucket = z.custom<PhotoBucket>(
-  (v) => typeof v === "object" && v !== null && typeof (v as { get?: unknown }).get === "function",
-  "must be an R2 bucket binding",
+// Any object may arrive under a binding's name; a bucket is what answers head/get/put (wrangler's local binding and
+// Cloudflare's alike). Checked here, so a Worker deployed without it says so on every request.
+const r2Bucket = z.custom<R2Bucket>(
+  (v) => typeof v === "object" && v !== null && ["head", "get", "put"].every((m) => typeof (v as Record<string, unknown>)[m] === "function"),
+  "must be an R2 bucket binding ([[r2_buckets]] in wrangler.toml)",
 );
 
-/** Secrets, bindings, and what only the local stack sets. */
+/** Secrets, the R2 bucket, and what only the local stack sets. */
 const Bindings = z.object({
+  /** The photos' bytes, keyed `photos/<sha256>` (edge-api/src/photos/blobs.ts). */
+  PHOTOS: r2Bucket,
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
   AGENT_TOKEN: z.string().min(16, "must be at least 16 characters"),
   DASHBOARD_TOKEN: z.string().min(16, "must be at least 16 characters"),
@@ -41,9 +40,6 @@ const Bindings = z.object({
    * Only a server that asks for a cleartext password can take the password the driver pipelines. (Any string
    * may arrive in a binding; the enum decides.) */
   NEON_LOCAL_AUTH: z.string().pipe(z.enum(["password", "scram-sha-256", "md5", "trust"])).optional(),
-  /** The R2 bucket of photo bytes, keyed `photos/<sha256>`. Without it the photo byte routes answer 500
-   * misconfigured and everything else works. */
-  PHOTOS: photoBucket.optional(),
 });
 
 /** The settings: every one has its default here, and a deployment sets in [vars] only those it changes. */

@@ -1,14 +1,14 @@
-// Photos in the edge's tables, as photo ingest writes them: the record, then its links recomputed in the same
-// transaction (relinkPhotos), through the Worker's own driver. Bytes go to the real local R2 bucket under
-// photos/<sha256>, as the upload route stores them.
+// Photos in the edge's tables through photo ingest itself (ingestPhotos: the record, then its links recomputed in the
+// same transaction), on the Worker's own driver, with a hook inside that transaction so a test can interleave
+// writers. Bytes go to the edge's real local R2 bucket under photos/<sha256>, as the upload route stores them.
 import { createHash } from "node:crypto";
-import { suggestStep } from "@wa-monitor/shared";
+import { PhotoRecord } from "@wa-monitor/shared";
 import { query } from "../../tools/test/db.ts";
 import { openDb, type Queryable } from "../src/db/client.ts";
+import { ingestPhotos } from "../src/db/photo-ingest.ts";
 import { relinkPhotos } from "../src/db/photo-links.ts";
 import { loadConfig } from "../src/env.ts";
 import { LAWLEY, type Edge } from "./harness.ts";
-import type { LocalPhotoBucket } from "./r2.ts";
 
 export interface PhotoInput {
   chatJid?: string;
@@ -26,21 +26,13 @@ export interface PhotoInput {
   thumbnail?: Uint8Array | null;
 }
 
-const INSERT = /* sql */ `
-  INSERT INTO photos (project_id, chat_jid, message_id, session, sender_jid, sender_phone, sender_name, sent_at, kind,
-                      state, sha256, mimetype, bytes, caption, quoted_id, caption_drops, quoted_drops, thumbnail,
-                      suggested_step)
-  SELECT p.id, $1, $2, 'primary', $3, $4, $5, $6, 'image', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
-  FROM projects p WHERE p.group_jid = $1
-  RETURNING id::text AS id`;
-
 /** A sender of the tests' own: a JID and phone no other test uses. */
 export function sender(n: number, name = `Installer ${n}`) {
   const digits = `2782${String(n).padStart(7, "0")}`;
   return { senderJid: `${digits}@s.whatsapp.net`, senderPhone: `+${digits}`, senderName: name };
 }
 
-export function photoFixtures(edge: Edge, bucket?: LocalPhotoBucket) {
+export function photoFixtures(edge: Edge) {
   const cfg = loadConfig(edge.env);
   let seq = 0;
 
@@ -61,33 +53,35 @@ export function photoFixtures(edge: Edge, bucket?: LocalPhotoBucket) {
     let sha256: string | null = null;
     if (p.image) {
       sha256 = createHash("sha256").update(p.image.data).digest("hex");
-      if (!bucket) throw new Error("a photo with bytes needs the R2 bucket");
-      await bucket.put(`photos/${sha256}`, p.image.data, { httpMetadata: { contentType: p.image.mimetype } });
+      await edge.env.PHOTOS.put(`photos/${sha256}`, p.image.data, { httpMetadata: { contentType: p.image.mimetype } });
     }
-    const caption = p.caption ?? null;
+    const chatJid = p.chatJid ?? LAWLEY;
+    const messageId = p.messageId ?? `img-${seq}-${Math.random().toString(36).slice(2)}`;
+    const record = PhotoRecord.parse({
+      chatJid,
+      messageId,
+      session: "primary",
+      senderJid: p.senderJid ?? "27821234567@s.whatsapp.net",
+      senderPhone: p.senderPhone === undefined ? "+27821234567" : p.senderPhone,
+      senderName: p.senderName === undefined ? "Thabo" : p.senderName,
+      sentAt: p.sentAt,
+      kind: "image",
+      state: p.image ? "stored" : "too_large",
+      sha256,
+      mimetype: p.image?.mimetype ?? null,
+      bytes: p.image?.data.length ?? null,
+      caption: p.caption ?? null,
+      quotedId: p.quotedId ?? null,
+      captionDrops: p.captionDrops ?? [],
+      quotedDrops: p.quotedDrops ?? [],
+      thumbnail: p.thumbnail ? Buffer.from(p.thumbnail).toString("base64") : null,
+    });
     return inTx(async (q) => {
-      const [row] = await q.query<{ id: string }>(INSERT, [
-        p.chatJid ?? LAWLEY,
-        p.messageId ?? `img-${seq}-${Math.random().toString(36).slice(2)}`,
-        p.senderJid ?? "27821234567@s.whatsapp.net",
-        p.senderPhone === undefined ? "+27821234567" : p.senderPhone,
-        p.senderName === undefined ? "Thabo" : p.senderName,
-        p.sentAt,
-        p.image ? "stored" : "too_large",
-        sha256,
-        p.image?.mimetype ?? null,
-        p.image?.data.length ?? null,
-        caption,
-        p.quotedId ?? null,
-        p.captionDrops ?? [],
-        p.quotedDrops ?? [],
-        p.thumbnail ? Buffer.from(p.thumbnail) : null,
-        suggestStep(caption),
-      ]);
-      if (!row) throw new Error(`no project for ${p.chatJid}`);
-      await relinkPhotos(q, { photoIds: [row.id] }, cfg.PHOTO_WINDOW_MINUTES);
+      const [status] = await ingestPhotos(q, [record], cfg.PHOTO_WINDOW_MINUTES);
+      if (status !== "new") throw new Error(`photo ingest answered ${status} for ${chatJid}/${messageId}`);
       await opts.beforeCommit?.();
-      return row.id;
+      const [row] = await q.query<{ id: string }>("SELECT id::text AS id FROM photos WHERE chat_jid = $1 AND message_id = $2", [chatJid, messageId]);
+      return row!.id;
     });
   }
 

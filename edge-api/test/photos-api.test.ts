@@ -2,15 +2,13 @@
 // exact bytes from a real local R2 bucket, their thumbnails, the list of a group's photos, and a reviewer's tag or
 // link. Every answer is checked against the OpenAPI document by the harness.
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { DropDetail, FeedResponse, PhotoListItem, PhotosResponse } from "@wa-monitor/shared";
 import { query } from "../../tools/test/db.ts";
 import { DASHBOARD_TOKEN, edgeHarness, LAWLEY, PROJECTS, submission, type Edge } from "./harness.ts";
 import { photoFixtures, sender } from "./photo-fixtures.ts";
-import { localPhotoBucket, type LocalPhotoBucket } from "./r2.ts";
 
 let edge: Edge;
-let r2: { bucket: LocalPhotoBucket; dispose(): Promise<void> };
 let photos: ReturnType<typeof photoFixtures>;
 
 const VELO = PROJECTS[1]!.groupJid;
@@ -22,9 +20,8 @@ const thumb = Uint8Array.from([0xff, 0xd8, 0xff, 0xdb, ...randomBytes(700), 0xff
 const ids = {} as Record<"house" | "barcode" | "large" | "both" | "stranger" | "velo", string>;
 
 beforeAll(async () => {
-  r2 = await localPhotoBucket();
-  edge = await edgeHarness({ PHOTOS: r2.bucket });
-  photos = photoFixtures(edge, r2.bucket);
+  edge = await edgeHarness();
+  photos = photoFixtures(edge);
   expect((await edge.agent("PUT", "/v1/agent/projects", { projects: PROJECTS })).status).toBe(200);
   const post = async (dropNumber: string, sentAt: string, who = thabo, chatJid = LAWLEY) =>
     expect((await edge.agent("POST", "/v1/agent/drops", { submissions: [submission({ ...who, chatJid, dropNumber, sentAt })] })).status).toBe(200);
@@ -39,9 +36,6 @@ beforeAll(async () => {
   ids.velo = await photos.addPhoto({ ...sender(4), chatJid: VELO, sentAt: "2026-11-23T09:00:00.000Z", caption: "pole" });
 });
 
-afterAll(async () => {
-  await r2?.dispose();
-});
 
 describe("GET /v1/drops/:dropNumber", () => {
   it("lists the drop's photos in the order they were sent, each once, with how each is linked", async () => {
@@ -121,13 +115,6 @@ describe("GET /v1/photos/:id", () => {
       const r = await edge.dash("GET", `/v1/photos/${bad}`);
       expect([bad, r.status, r.body.error?.code]).toEqual([bad, 400, "invalid_request"]);
     }
-  });
-
-  it("answers 500 misconfigured for stored bytes when the Worker has no PHOTOS binding", async () => {
-    const bare = await edgeHarness({ DATABASE_URL: edge.databaseUrl });
-    const r = await bare.dash("GET", `/v1/photos/${ids.house}`);
-    expect([r.status, r.body.error.code]).toEqual([500, "misconfigured"]);
-    expect((await bare.dash("GET", `/v1/photos/${ids.large}`)).status).toBe(404);
   });
 });
 

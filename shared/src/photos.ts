@@ -9,8 +9,19 @@ import { CalendarDate, DropNumber, GroupJid, IsoTimestamp, PhotoState, PhotoView
 export const PHOTO_MAX_BYTES = 10 * 1024 * 1024;
 export const PHOTO_MIMETYPES = ["image/jpeg", "image/png", "image/webp"] as const;
 export const PhotoMimetype = z.enum(PHOTO_MIMETYPES);
+export type PhotoMimetype = z.infer<typeof PhotoMimetype>;
 
 export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "a SHA-256 as 64 lower-case hex digits");
+
+/** The kept type the bytes really are, from their first bytes (what the agent keeps and the edge stores); null
+ * for anything else. */
+export function photoTypeOf(b: Uint8Array): PhotoMimetype | null {
+  const at = (i: number, ...bytes: number[]) => b.length >= i + bytes.length && bytes.every((x, k) => b[i + k] === x);
+  if (at(0, 0xff, 0xd8, 0xff)) return "image/jpeg";
+  if (at(0, 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return "image/png";
+  if (at(0, 0x52, 0x49, 0x46, 0x46) && at(8, 0x57, 0x45, 0x42, 0x50)) return "image/webp"; // RIFF....WEBP
+  return null;
+}
 
 /** One image message in a monitored group, as the agent uploads its record (POST /v1/agent/photos). */
 export const PhotoRecord = z
@@ -58,6 +69,9 @@ export type PhotosIngestResponse = z.infer<typeof PhotosIngestResponse>;
 
 /** PUT /v1/agent/photos/blobs/:sha256 answer: whether this request stored the bytes (false: they were there). */
 export const PhotoBlobResponse = z.object({ sha256: Sha256Hex, bytes: z.number().int(), stored: z.boolean() });
+export type PhotoBlobResponse = z.infer<typeof PhotoBlobResponse>;
+/** GET (and HEAD) /v1/agent/photos/blobs/:sha256 answer when the edge has the bytes. */
+export const PhotoBlobInfo = z.object({ sha256: Sha256Hex, bytes: z.number().int(), mimetype: PhotoMimetype });
 
 /** A photo in GET /v1/photos: with its group and the drops it is linked to. */
 export const PhotoListItem = PhotoView.extend({

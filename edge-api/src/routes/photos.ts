@@ -5,6 +5,7 @@ import { PHOTO_MIMETYPES, PhotoListItem, PhotoPatchRequest, PhotosQuery, PhotosR
 import { editPhoto } from "../db/photo-edits.ts";
 import { listPhotos, photoBytesRef, photoThumbnail } from "../db/photo-views.ts";
 import { ApiError } from "../errors.ts";
+import { photoKey } from "../photos/blobs.ts";
 import { BODY, dashboardToken, errors, json, jsonBody, routes, V1 } from "../http/openapi.ts";
 
 const tags = ["dashboard"];
@@ -108,12 +109,11 @@ export const photos = routes()
     const ref = await photoBytesRef(c.var.db, id);
     if (!ref) throw new ApiError("not_found", `no photo ${id}`);
     if (!ref.sha256) throw new ApiError("not_found", `photo ${id} was recorded without its bytes`);
-    const bucket = c.var.config.PHOTOS;
-    if (!bucket) throw new ApiError("misconfigured", "the PHOTOS R2 binding is missing");
-    const object = await bucket.get(`photos/${ref.sha256}`);
+    const object = await c.var.config.PHOTOS.get(photoKey(ref.sha256));
     if (!object) throw new ApiError("not_found", `the bytes of photo ${id} are not stored`);
     const type = ref.mimetype ?? object.httpMetadata?.contentType ?? "application/octet-stream";
-    return c.body(object.body, 200, { ...PRIVATE, "content-type": type, "content-length": String(object.size) });
+    // workers-types' stream and the DOM's differ only in typing; at runtime it is the Worker's own ReadableStream.
+    return c.body(object.body as unknown as ReadableStream, 200, { ...PRIVATE, "content-type": type, "content-length": String(object.size) });
   })
   .openapi(thumbnail, async (c) => {
     const { id } = c.req.valid("param");
