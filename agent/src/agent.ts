@@ -13,10 +13,13 @@ import { createLogger } from "./log.ts";
 import { bandwidthBudget } from "./media/bandwidth.ts";
 import { MediaDownloadError } from "./media/download.ts";
 import { startMediaDownloads } from "./media/downloader.ts";
+import { quotedTextReader } from "./media/quoted.ts";
+import { startMediaUploads } from "./media/uploader.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { closeStore, openStore, type Db } from "./store/db.ts";
 import { acquireDataDirLock } from "./store/lock.ts";
 import { mediaStore, type MediaStats } from "./store/media.ts";
+import { mediaUploads, type UploadStats } from "./store/media-uploads.ts";
 import { outboxStore } from "./store/outbox.ts";
 import { startRetention } from "./store/retention.ts";
 import { startDelivery } from "./sync/delivery.ts";
@@ -53,6 +56,8 @@ export interface Agent {
     outbox: { pending: number; oldestPendingAt: string | null; rejected: number };
     delivery: { failing: boolean; lastError: string | null };
     media: MediaStats & { offline: boolean; lastError: string | null };
+    /** Image records on their way to the edge; `failing`: the edge unreachable or failing (the loop backs off). */
+    uploads: UploadStats & { offline: boolean; lastError: string | null };
   };
   refreshGauges(): void;
   stop(): Promise<void>;
@@ -101,13 +106,38 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const simMedia =
     env.WA_TRANSPORT === "simulator" ? await startSimMediaHost(db, { port: env.SIMULATOR_MEDIA_PORT, stallMs: env.SIMULATOR_MEDIA_STALL_MS }) : undefined;
 
-  // Images: their own loop, which yields to drops and keeps within the bandwidth budget.
+  // Images: a download loop and an upload loop, both yielding to drops and sharing one bandwidth budget (a burst
+  // of photos must not take the line the drops travel on, in either direction).
   const media = mediaStore(db);
+  const uploads = mediaUploads(db);
+  const imagesBudget = bandwidthBudget(config.media.maxBytesPerMinute);
+  // Drops go first. Downloads talk to WhatsApp, so they wait only while the edge is taking drops: with the edge
+  // down they go on. Uploads go to the same edge as the drops, so they wait while any drop is due, also while
+  // delivery backs off: the edge coming back takes the drops before any photo.
+  const dropsDue = () => projectSync.attempted() && outbox.hasDue();
+  const dropsFirst = () => dropsDue() && !delivery.status().failing;
+  const mediaUploader = startMediaUploads({
+    store: uploads,
+    edge,
+    log: log.child({ part: "media-upload" }),
+    metrics,
+    budget: imagesBudget,
+    records: {
+      detector: (chatJid) => groups.get(chatJid)?.detector,
+      quotedText: quotedTextReader(db),
+      bytes: (sha256) => uploads.blob(sha256),
+    },
+    ready: projectSync.attempted,
+    dropsFirst: dropsDue,
+    onUnknownGroup: () => projectSync.push(config.projects),
+    backoff: config.backoff,
+    retryBackoff: config.media.backoff,
+  });
   const mediaDownloads = startMediaDownloads({
     store: media,
     log: log.child({ part: "media" }),
     metrics,
-    budget: bandwidthBudget(config.media.maxBytesPerMinute),
+    budget: imagesBudget,
     async reupload(names, message) {
       for (const name of names) {
         const session = sessions.get(name);
@@ -122,11 +152,11 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       }
       throw new MediaDownloadError("offline", "no open session of this group can ask for a re-upload");
     },
-    // Drops the edge can take now go first; when the edge is down, images need not wait for it.
-    dropsFirst: () => projectSync.attempted() && !delivery.status().failing && outbox.hasDue(),
+    dropsFirst,
     maxAttempts: config.media.maxAttempts,
     retryBackoff: config.media.backoff,
     offlineBackoff: config.backoff,
+    onSettled: () => mediaUploader.wake(),
   });
 
   const ingest = createIngest({
@@ -139,7 +169,10 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     resolveLid: async (name, lid) => (await sessions.get(name)?.resolveLid?.(lid)) ?? null,
     historyDays: () => config.historyDays,
     onQueued: () => delivery.wake(),
-    onMedia: () => mediaDownloads.wake(),
+    onMedia: () => {
+      mediaDownloads.wake();
+      mediaUploader.wake(); // images recorded without bytes to fetch (too large, other types) go up at once
+    },
   });
 
   const simulator = simMedia ? createSimulatorBus(db, { sendDelayMs: env.SIMULATOR_SEND_DELAY_MS, media: simMedia }) : undefined;
@@ -219,6 +252,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         outbox: outbox.stats(),
         delivery: d,
         media: { ...media.stats(), ...mediaDownloads.status() },
+        uploads: { ...uploads.stats(), offline: mediaUploader.status().failing, lastError: mediaUploader.status().lastError },
       };
     },
     refreshGauges() {
@@ -229,6 +263,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       const states = { pending_download: m.pending, downloaded: m.downloaded, too_large: m.tooLarge, unsupported: m.unsupported, failed: m.failed, skipped: m.skipped };
       for (const [state, n] of Object.entries(states)) metrics.media.set({ state }, n);
       metrics.mediaBlobBytes.set(m.blobBytes);
+      const u = uploads.stats();
+      for (const [state, n] of Object.entries(u)) metrics.mediaUploadState.set({ state }, n);
     },
     stop: async () => {},
   };
@@ -251,6 +287,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       // A download in progress is abandoned (its record stays pending) before the sessions it may ask for a
       // re-upload close under it.
       await mediaDownloads.stop();
+      // An upload in flight gets the edge grace above; its record stays waiting if it does not finish.
+      await mediaUploader.stop();
       // Each stop resolves once what its sockets received is stored (Baileys' buffer flushed, ingest settled).
       await Promise.all([...sessions.values()].map((s) => s.stop().catch((err) => log.error({ err }, "stopping session"))));
       await heartbeat.stop();

@@ -24,6 +24,24 @@ export function createMetrics() {
     }),
     media: new Gauge({ name: "wa_media", help: "Image records by state", labelNames: ["state"], registers: [registry] }),
     mediaBlobBytes: new Gauge({ name: "wa_media_blob_bytes", help: "Bytes of images kept in the store", registers: [registry] }),
+    mediaUploads: new Counter({
+      name: "wa_media_uploads_total",
+      help: "Image records sent to the edge, by its answer (new, updated, duplicate, unknown_group, missing_bytes) or refused",
+      labelNames: ["result"],
+      registers: [registry],
+    }),
+    mediaBlobUploads: new Counter({
+      name: "wa_media_blob_uploads_total",
+      help: "Images' bytes brought to the edge: stored by our upload, or present there already",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
+    mediaUploadState: new Gauge({
+      name: "wa_media_upload",
+      help: "Image records by upload state: pending (waiting for the edge), uploaded, failing (waiting after the edge could not take them)",
+      labelNames: ["state"],
+      registers: [registry],
+    }),
     sessionState: new Gauge({ name: "wa_session_state", help: "1 for the state each session is in", labelNames: ["session", "state"], registers: [registry] }),
   };
 }

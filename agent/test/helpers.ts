@@ -53,6 +53,9 @@ export interface SimMessage {
   id?: string;
   timestamp?: number;
   editOf?: string;
+  quotedId?: string;
+  /** base64 data: the message is an image and `text` its caption. */
+  image?: { data: string; mimetype: string; fileName?: string };
 }
 
 export async function simulate(adminUrl: string, messages: SimMessage[]) {

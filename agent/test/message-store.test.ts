@@ -124,7 +124,7 @@ describe("message store", () => {
     old.close();
 
     const db = openStore(dir);
-    expect(db.pragma("user_version", { simple: true })).toBe(6);
+    expect(db.pragma("user_version", { simple: true })).toBe(7);
     expect(messageReader(db)(LAWLEY, "OLD1")!.message).toEqual({ conversation: "DR12345678 done" });
     const again = ingestInto(db);
     // The same message again for the same session is a repeat; the backup number's copy is its own row.

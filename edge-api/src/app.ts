@@ -2,14 +2,16 @@
 // OpenAPI document is made of), and the central JSON error mapping.
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import type { ErrorCode } from "@wa-monitor/shared";
+import { PHOTO_MAX_BYTES, type ErrorCode } from "@wa-monitor/shared";
 import { openDb } from "./db/client.ts";
 import { ConfigError, loadConfig } from "./env.ts";
 import { ApiError, errorBody, logError } from "./errors.ts";
 import { DOCUMENT, routes, SECURITY_SCHEMES } from "./http/openapi.ts";
 import { agent } from "./routes/agent.ts";
+import { agentPhotos, PHOTO_BLOB_PUT } from "./routes/agent-photos.ts";
 import { drops } from "./routes/drops.ts";
 import { health } from "./routes/health.ts";
+import { photos } from "./routes/photos.ts";
 import { projects } from "./routes/projects.ts";
 import { reference } from "./routes/reference.ts";
 import { sessions } from "./routes/sessions.ts";
@@ -45,15 +47,17 @@ export function createApp() {
     }
   });
 
-  app.use(
-    "/v1/*",
+  const limit = (maxSize: number) =>
     bodyLimit({
-      maxSize: MAX_BODY_BYTES,
+      maxSize,
       onError: () => {
-        throw new ApiError("payload_too_large", `request body is over ${MAX_BODY_BYTES} bytes`);
+        throw new ApiError("payload_too_large", `request body is over ${maxSize} bytes`);
       },
-    }),
-  );
+    });
+  const apiLimit = limit(MAX_BODY_BYTES);
+  // A photo's bytes are the one body allowed past 1 MiB, up to the largest photo kept.
+  const photoLimit = limit(PHOTO_MAX_BYTES);
+  app.use("/v1/*", (c, next) => (c.req.method === "PUT" && PHOTO_BLOB_PUT.test(c.req.path) ? photoLimit : apiLimit)(c, next));
 
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) {
     app.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
@@ -61,7 +65,9 @@ export function createApp() {
   const api = app
     .route("/", health)
     .route("/", agent)
+    .route("/", agentPhotos)
     .route("/", drops)
+    .route("/", photos)
     .route("/", stats)
     .route("/", sessions)
     .route("/", projects)

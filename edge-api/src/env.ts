@@ -1,7 +1,8 @@
 // The Worker's bindings and their validated, typed form. This schema is the one place their defaults are
 // written: wrangler.toml's [vars] hold only what differs from them, and the `Env` type wrangler hands the Worker
 // is the schema's input. Secrets (DATABASE_URL, AGENT_TOKEN, DASHBOARD_TOKEN) come from `wrangler secret put` in
-// production and from an env file locally.
+// production and from an env file locally; PHOTOS is the R2 bucket wrangler.toml binds.
+import type { R2Bucket } from "@cloudflare/workers-types/index.ts";
 import { z } from "zod";
 
 const timeZone = z.string().refine((tz) => {
@@ -16,8 +17,17 @@ const timeZone = z.string().refine((tz) => {
 // A var arrives as a string ("200"), or as a number when wrangler.toml writes it bare (200).
 const whole = () => z.coerce.number<string | number>().int();
 
-/** Secrets, and what only the local stack sets. */
+// Any object may arrive under a binding's name; a bucket is what answers head/get/put (wrangler's local binding and
+// Cloudflare's alike). Checked here, so a Worker deployed without it says so on every request.
+const r2Bucket = z.custom<R2Bucket>(
+  (v) => typeof v === "object" && v !== null && ["head", "get", "put"].every((m) => typeof (v as Record<string, unknown>)[m] === "function"),
+  "must be an R2 bucket binding ([[r2_buckets]] in wrangler.toml)",
+);
+
+/** Secrets, the R2 bucket, and what only the local stack sets. */
 const Bindings = z.object({
+  /** The photos' bytes, keyed `photos/<sha256>` (edge-api/src/photos/blobs.ts). */
+  PHOTOS: r2Bucket,
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
   AGENT_TOKEN: z.string().min(16, "must be at least 16 characters"),
   DASHBOARD_TOKEN: z.string().min(16, "must be at least 16 characters"),
@@ -53,6 +63,9 @@ export const Settings = z.object({
   SESSION_STALE_SECONDS: whole().min(10).default(120),
   /** Deprecated: the old name of SESSION_STALE_SECONDS, read when that one is left at its default. */
   BRIDGE_STALE_SECONDS: whole().min(10).optional(),
+  /** A photo with neither a caption nor a reply naming a drop goes to its sender's nearest drop message in the
+   * group within this many minutes: the latest before it, else the first after it (db/photo-links.ts). */
+  PHOTO_WINDOW_MINUTES: whole().min(1).max(24 * 60).default(60),
   /** GET /health probes the database at most this often per isolate; hits in between reuse the answer. */
   HEALTH_PROBE_SECONDS: whole().min(0).max(300).default(5),
 });

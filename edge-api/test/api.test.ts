@@ -1,12 +1,16 @@
+import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { inject } from "vitest";
 import { startNeonProxy, type NeonProxy } from "../../tools/neon-proxy.ts";
 import { query, sqlClient } from "../../tools/test/db.ts";
-import { AGENT_TOKEN, DASHBOARD_TOKEN, edgeHarness, LAWLEY, PROJECTS, submission, type Edge } from "./harness.ts";
+import { AGENT_TOKEN, DASHBOARD_TOKEN, edgeHarness, LAWLEY, PROJECTS, submission, type CallOptions, type Edge } from "./harness.ts";
 import { operations } from "./openapi-check.ts";
 import { QA_STEPS } from "@wa-monitor/shared";
 
 let edge: Edge;
+// A JPEG no other test uploads, so the bucket (shared by this file's tests) holds it only if a request stored it.
+const authTestJpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xfe, 0x00, 0x0b]), Buffer.from("auth-test"), Buffer.from([0xff, 0xd9])]);
+const sha256Hex = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 beforeAll(async () => {
   edge = await edgeHarness();
@@ -118,6 +122,12 @@ describe("health", () => {
     expect(JSON.stringify(r.body)).not.toContain("short");
   });
 
+  it("refuses to run without the PHOTOS bucket, naming the binding", async () => {
+    const bad = await edgeHarness({ PHOTOS: undefined });
+    const logged = await capturingErrors(async () => expectError(await bad.call("GET", "/health"), 500, "misconfigured"));
+    expect(logged.join("\n")).toMatch(/PHOTOS: must be an R2 bucket binding/);
+  });
+
   it("refuses an AGENT_TOKEN equal to the DASHBOARD_TOKEN, naming both fields and neither value", async () => {
     const same = "the-same-token-for-both-0123";
     const bad = await edgeHarness({ AGENT_TOKEN: same, DASHBOARD_TOKEN: same });
@@ -163,23 +173,29 @@ describe("auth", () => {
   for (const op of secured) {
     const [scheme, ...others] = op.security!.flatMap((s) => Object.keys(s));
     const param = (where: string, name: string) => op.parameters?.find((p) => p.in === where && p.name === name)?.schema?.example;
-    const path = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => String(param("path", name)));
+    // A raw body (a photo's bytes) is sent as a real file of its first type, under its own hash.
+    const rawType = op.requestBody && !op.requestBody.content["application/json"] ? Object.keys(op.requestBody.content)[0] : undefined;
+    const raw = rawType ? authTestJpeg : undefined;
+    const pathValue = (name: string) => (raw && name === "sha256" ? sha256Hex(raw) : String(param("path", name)));
+    const path = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => pathValue(name));
     const query = new URLSearchParams(
       (op.parameters ?? []).filter((p) => p.in === "query" && p.required).map((p) => [p.name, String(p.schema?.example)]),
     ).toString();
     const url = query ? `${path}?${query}` : path;
     const json = op.requestBody?.content["application/json"]?.example;
+    const body: CallOptions = raw ? { rawBody: new Uint8Array(raw), headers: { "content-type": rawType! } } : { json };
 
     it(`${op.method} ${op.path} needs the ${scheme} token`, async () => {
       expect(others).toEqual([]);
       expect(Object.keys(TOKENS)).toContain(scheme);
       const before = await rowCounts();
       const wrong = scheme === "agentToken" ? DASHBOARD_TOKEN : AGENT_TOKEN;
-      expectError(await edge.call(op.method, url, { json }), 401, "unauthorized");
-      expectError(await edge.call(op.method, url, { json, token: wrong }), 401, "unauthorized");
-      expectError(await edge.call(op.method, url, { json, token: "x".repeat(40) }), 401, "unauthorized");
-      expectError(await edge.call(op.method, url, { json, headers: { authorization: "Basic YWdlbnQ6eA==" } }), 401, "unauthorized");
-      const ok = await edge.call(op.method, url, { json, token: TOKENS[scheme!] });
+      expectError(await edge.call(op.method, url, { ...body }), 401, "unauthorized");
+      expectError(await edge.call(op.method, url, { ...body, token: wrong }), 401, "unauthorized");
+      expectError(await edge.call(op.method, url, { ...body, token: "x".repeat(40) }), 401, "unauthorized");
+      expectError(await edge.call(op.method, url, { ...body, headers: { ...body.headers, authorization: "Basic YWdlbnQ6eA==" } }), 401, "unauthorized");
+      if (raw) expect(await edge.env.PHOTOS.head(`photos/${sha256Hex(raw)}`)).toBeNull();
+      const ok = await edge.call(op.method, url, { ...body, token: TOKENS[scheme!] });
       expect([200, 404], JSON.stringify(ok.body)).toContain(ok.status);
       expect(ok.headers.get("content-type")).toMatch(/application\/json/);
       // Reads change nothing (handing out feedback claims it, but touches no drop, submission or project).

@@ -1,10 +1,12 @@
 // The same Worker, this time inside workerd under `wrangler dev`, reaching Postgres through the proxy.
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { fireCron, startEdgeDev, type EdgeDev } from "../../tools/edge-dev.ts";
+import { startLocalR2 } from "../../tools/r2.ts";
 import { startNeonProxy, type NeonProxy } from "../../tools/neon-proxy.ts";
 import { freshDatabase } from "../../tools/test/db.ts";
 import { freePort } from "../../tools/ports.ts";
@@ -14,12 +16,13 @@ import { apiDocument } from "./openapi-check.ts";
 import { launchChromium } from "../../tools/browser.ts";
 
 let edge: EdgeDev;
+let stateDir: string;
 let proxy: NeonProxy;
 const output: string[] = [];
 const wire = wireRecorder();
 
 beforeAll(async () => {
-  const dir = await mkdtemp(path.join(tmpdir(), "wam-workerd-"));
+  const dir = (stateDir = await mkdtemp(path.join(tmpdir(), "wam-workerd-")));
   // A proxy of this file's own, so the Postgres connections workerd opens can be counted.
   proxy = await startNeonProxy({ target: { host: inject("pg").host, port: inject("pg").port }, observe: wire.observe });
   edge = await startEdgeDev({
@@ -86,6 +89,27 @@ describe("edge under wrangler dev (workerd)", () => {
     const feed = await call("GET", "/v1/drops", DASHBOARD_TOKEN);
     expect(feed.status).toBe(200);
     expect(feed.body.items.map((i: any) => [i.dropNumber, i.session])).toEqual([["DR42424242", "primary"]]);
+  });
+
+  it("keeps a photo's exact bytes in its local R2 bucket (PHOTOS), persisted under its state directory", async () => {
+    const photo = randomBytes(200_000);
+    photo.set([0xff, 0xd8, 0xff], 0);
+    const sha = createHash("sha256").update(photo).digest("hex");
+    const res = await fetch(`${edge.url}/v1/agent/photos/blobs/${sha}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${AGENT_TOKEN}`, "content-type": "image/jpeg" },
+      body: photo,
+    });
+    expect([res.status, await res.json()]).toEqual([200, { sha256: sha, bytes: photo.length, stored: true }]);
+    expect(await call("GET", `/v1/agent/photos/blobs/${sha}`, AGENT_TOKEN)).toEqual({ status: 200, body: { sha256: sha, bytes: photo.length, mimetype: "image/jpeg" } });
+    // The object wrangler dev wrote, read back through another local binding on the same directory.
+    const r2 = await startLocalR2(path.join(stateDir, "v3"));
+    try {
+      const obj = await r2.PHOTOS.get(`photos/${sha}`);
+      expect(Buffer.from(await obj!.arrayBuffer()).equals(photo)).toBe(true);
+    } finally {
+      await r2.dispose();
+    }
   });
 
   it("serves the OpenAPI document it is built from", async () => {

@@ -12,6 +12,7 @@ import type { Env } from "../../edge-api/src/env.ts";
 import { migrate } from "../migrate.ts";
 import { callWorker, EXAMPLE_PROJECTS } from "../worker.ts";
 import { startNeonProxy } from "../neon-proxy.ts";
+import { startLocalR2 } from "../r2.ts";
 import { pgAuthFromEnv, type PgAuth } from "../pg-auth.ts";
 import { freePort } from "../ports.ts";
 import { ensureDatabase, startEmbeddedPostgres } from "../postgres.ts";
@@ -56,6 +57,8 @@ export interface Rig {
   drainServerLog(): string[];
   /** A new, migrated database; returns its URL. */
   database(name: string): Promise<string>;
+  /** The Worker's PHOTOS bucket: a real local R2 (tools/r2.ts) kept in the rig's directory. */
+  photos: Env["PHOTOS"];
 }
 
 // Durability stays on (as on Neon); a larger WAL budget only keeps the bulk seed from checkpointing every
@@ -92,8 +95,12 @@ export async function startRig(cleanup: Cleanup): Promise<Rig> {
   const proxy = await startNeonProxy({ target: { host: "127.0.0.1", port: pgPort } });
   cleanup.add("neon proxy", () => proxy.close());
 
+  const r2 = await startLocalR2(path.join(dir, "r2"));
+  cleanup.add("r2", () => r2.dispose());
+
   const rig: Rig = {
     dir,
+    photos: r2.PHOTOS,
     pgPort,
     adminUrl,
     proxyAddress: proxy.address,
@@ -124,6 +131,7 @@ export function pgSettingsLine(): string {
 
 export function edgeEnv(rig: Rig, databaseUrl: string): Env {
   return {
+    PHOTOS: rig.photos,
     DATABASE_URL: databaseUrl,
     AGENT_TOKEN,
     DASHBOARD_TOKEN,

@@ -1,5 +1,6 @@
 // The edge as the tests of every workspace meet it: its tokens and projects, its bindings on a fresh real Postgres
-// database (through the production Neon driver and the local proxy), and the Worker's own fetch handler served over
+// database (through the production Neon driver and the local proxy) and a real local R2 bucket (tools/r2.ts: one per
+// test file, shared by its tests: objects are keyed by their SHA-256), and the Worker's own fetch handler served over
 // HTTP on 127.0.0.1 for agents and browsers. Each workspace's own helpers (edge-api/test/harness.ts,
 // agent/test/helpers.ts) build on this file; neither imports the other's.
 import type { AddressInfo } from "node:net";
@@ -8,16 +9,19 @@ import { inject } from "vitest";
 import type { Env } from "../../edge-api/src/env.ts";
 import { callWorker, EXAMPLE_PROJECTS } from "../worker.ts";
 import { freshDatabase, query } from "./db.ts";
+import { testPhotos } from "./photos.ts";
 
 export const AGENT_TOKEN = "agent-test-token-0123456789";
 export const DASHBOARD_TOKEN = "dashboard-test-token-0123456789";
 
+export { testPhotos };
 export const PROJECTS = EXAMPLE_PROJECTS;
 export const LAWLEY = PROJECTS[0]!.groupJid;
 
 /** Worker bindings for a fresh test database. */
 export async function edgeEnv(overrides: Partial<Env> = {}): Promise<Env> {
   return {
+    PHOTOS: (await testPhotos()).PHOTOS,
     DATABASE_URL: await freshDatabase(),
     AGENT_TOKEN,
     DASHBOARD_TOKEN,

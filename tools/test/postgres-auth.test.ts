@@ -14,6 +14,7 @@ import { freePort } from "../ports.ts";
 import { startEmbeddedPostgres, type PostgresHandle } from "../postgres.ts";
 import { callWorker } from "../worker.ts";
 import { query } from "./db.ts";
+import { testPhotos } from "./photos.ts";
 import { firstReply, sentBeforeFirstReply, wireRecorder } from "./wire.ts";
 
 let dataDir: string;
@@ -21,11 +22,13 @@ let port: number;
 let pg: PostgresHandle | undefined;
 let proxy: NeonProxy | undefined;
 let wire = wireRecorder();
+let photos: Env["PHOTOS"];
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), "wam-pg-auth-"));
   await chmod(dataDir, 0o755); // as root, Postgres runs as the postgres user and must reach its folder
   port = await freePort();
+  photos = (await testPhotos()).PHOTOS;
   proxy = await startNeonProxy({ target: { host: "127.0.0.1", port }, observe: (...a) => wire.observe(...a) });
 });
 
@@ -42,6 +45,7 @@ const start = async (auth?: PgAuth) => {
 };
 
 const workerEnv = (auth?: string): Env => ({
+  PHOTOS: photos,
   DATABASE_URL: pg!.url,
   AGENT_TOKEN: "agent-auth-token-0123456789",
   DASHBOARD_TOKEN: "dashboard-auth-token-0123456789",

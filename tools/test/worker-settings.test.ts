@@ -2,9 +2,10 @@
 // sets what a deployment changes; `npm start` passes those set in its environment.
 import { fileURLToPath } from "node:url";
 import { experimental_readRawConfig, unstable_readConfig } from "wrangler";
-import { describe, expect, it } from "vitest";
-import { loadConfig, Settings } from "../../edge-api/src/env.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadConfig, Settings, type Env } from "../../edge-api/src/env.ts";
 import { settingsFromEnvironment } from "../stack.ts";
+import { testPhotos } from "./photos.ts";
 
 const WRANGLER_TOML = fileURLToPath(new URL("../../wrangler.toml", import.meta.url));
 const DEFAULTS = Settings.parse({});
@@ -20,6 +21,11 @@ describe("wrangler.toml", () => {
       const parsed = Settings.parse({ [name]: value }) as Record<string, unknown>;
       expect(parsed[name], `${name} restates the schema's default`).not.toEqual((DEFAULTS as Record<string, unknown>)[name]);
     }
+  });
+
+  it.each(environments)("$name binds its own R2 bucket as PHOTOS", ({ env }) => {
+    const bucket = env ? `wa-monitor-photos-${env}` : "wa-monitor-photos";
+    expect(unstable_readConfig({ config: WRANGLER_TOML, env }).r2_buckets).toEqual([expect.objectContaining({ binding: "PHOTOS", bucket_name: bucket })]);
   });
 
   it.each(environments)("$name runs the cron every minute", ({ env }) => {
@@ -42,7 +48,10 @@ describe("npm start", () => {
 });
 
 describe("renamed settings", () => {
-  const env = { DATABASE_URL: "postgres://h/db", AGENT_TOKEN: "agent-token-0123456789", DASHBOARD_TOKEN: "dashboard-token-0123456789" };
+  const env = { DATABASE_URL: "postgres://h/db", AGENT_TOKEN: "agent-token-0123456789", DASHBOARD_TOKEN: "dashboard-token-0123456789" } as Env;
+  beforeAll(async () => {
+    env.PHOTOS = (await testPhotos()).PHOTOS;
+  });
   it("a deployment still setting BRIDGE_STALE_SECONDS keeps its value as SESSION_STALE_SECONDS; the new name wins", () => {
     expect(loadConfig({ ...env }).SESSION_STALE_SECONDS).toBe(120);
     expect(loadConfig({ ...env, BRIDGE_STALE_SECONDS: "300" }).SESSION_STALE_SECONDS).toBe(300);

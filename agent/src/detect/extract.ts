@@ -21,7 +21,8 @@ export interface ExtractedMessage {
 // NUL characters carry no meaning in a chat message and Postgres refuses them.
 const clean = (s: string | null | undefined): string | null => (s == null ? null : s.replaceAll("\u0000", ""));
 
-function textOf(m: proto.IMessage | null | undefined): string | null {
+/** The text of message content already taken out of its wrappers (normalizeMessageContent), or its caption. */
+export function textOf(m: proto.IMessage | null | undefined): string | null {
   if (!m) return null;
   return clean(
     m.conversation ??

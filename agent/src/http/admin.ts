@@ -96,6 +96,8 @@ export function createAdminApp(agent: Agent) {
   h.outbox.rejected ? html`, <strong class="failed">${h.outbox.rejected} rejected</strong> (see <code>agent requeue-rejected</code>)` : ""}</p>
 <p>Images: ${h.media.downloaded} downloaded, ${h.media.pending} waiting${h.media.failed ? html`, <strong class="failed">${h.media.failed} failed</strong>` : ""}${
   h.media.tooLarge || h.media.unsupported ? ` (${h.media.tooLarge} too large, ${h.media.unsupported} of other types: recorded without bytes)` : ""}</p>
+<p>Image uploads to the edge: ${h.uploads.uploaded} uploaded, ${h.uploads.pending} waiting${
+  h.uploads.failing ? html`, <strong class="failed">${h.uploads.failing} the edge could not take yet</strong>` : ""}${h.uploads.offline ? html` <strong class="failed">(edge unreachable)</strong>` : ""}</p>
 </body></html>`);
   });
 

@@ -33,6 +33,8 @@ export interface MediaDownloaderOptions {
   offlineBackoff: { initialMs: number; maxMs: number };
   pollMs?: number;
   maxBytes?: number;
+  /** A record's download is over (bytes kept, or a final state): it can go to the edge. */
+  onSettled?: () => void;
 }
 
 type Outcome = "downloaded" | "too_large" | "unsupported" | "retry" | "failed" | "offline" | "abandoned";
@@ -112,6 +114,7 @@ export function startMediaDownloads(opts: MediaDownloaderOptions) {
       }
       const outcome = await attempt(row);
       if (outcome !== "abandoned") metrics.mediaDownloads.inc({ outcome });
+      if (outcome === "downloaded" || outcome === "too_large" || outcome === "unsupported" || outcome === "failed") opts.onSettled?.();
       // Not reaching WhatsApp at all backs the loop off, as delivery does; anything else, the next image.
       return outcome === "offline" ? "failed" : outcome === "abandoned" ? "idle" : "more";
     },

@@ -1,5 +1,6 @@
 // What the agent keeps of an image: JPEG, PNG and WebP up to 10 MiB (issue 10). Everything else is recorded
 // without its bytes, decided from what WhatsApp declares before downloading and checked again on the bytes.
+import { photoTypeOf } from "@wa-monitor/shared";
 import type { ImageInfo } from "./detect.ts";
 
 export const MEDIA_MAX_BYTES = 10 * 1024 * 1024;
@@ -24,10 +25,5 @@ export function initialState(info: ImageInfo, opts: { oldHistory: boolean }): { 
   return { state: "pending_download", error: null };
 }
 
-/** The kept type the bytes really are, from their first bytes; null for anything else. */
-export function sniffMimetype(b: Buffer): string | null {
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return "image/jpeg";
-  if (b.length >= 8 && b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return "image/png";
-  if (b.length >= 12 && b.toString("latin1", 0, 4) === "RIFF" && b.toString("latin1", 8, 12) === "WEBP") return "image/webp";
-  return null;
-}
+/** The kept type the bytes really are, from their first bytes; null for anything else. The edge checks the same. */
+export const sniffMimetype = photoTypeOf;

@@ -232,6 +232,16 @@ const SCHEMA: string[] = [
   );
   CREATE INDEX sim_media_by_message ON sim_media (chat_jid, message_id);
   `,
+  /* sql */ `
+  -- The upload of image records (and their bytes) to the edge: a record waits from the moment its download is
+  -- over (whatever became of it) until uploaded_at. A record the edge cannot take yet (a group it does not know, a
+  -- refusal) is retried at upload_next_at; upload_error says why it is waiting.
+  ALTER TABLE media ADD COLUMN upload_attempts INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE media ADD COLUMN upload_next_at INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE media ADD COLUMN upload_error TEXT;
+  ALTER TABLE media ADD COLUMN upload_result TEXT;    -- new | updated | duplicate, as the edge answered
+  CREATE INDEX media_upload_pending ON media (id) WHERE uploaded_at IS NULL AND state <> 'pending_download';
+  `,
 ];
 
 export function openStore(dataDir: string, file = "agent.sqlite"): Db {

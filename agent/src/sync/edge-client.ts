@@ -6,10 +6,14 @@ import {
   ErrorBody,
   FeedbackAckResponse,
   FeedbackHandOutResponse,
+  PhotoBlobResponse,
+  PhotosIngestResponse,
   type DropSubmission,
   type FeedbackAckRequest,
   type FeedbackHandOut,
   type HeartbeatRequest,
+  type PhotoMimetype,
+  type PhotoRecord,
   type ProjectInput,
 } from "@wa-monitor/shared";
 import { hc, type ClientResponse } from "hono/client";
@@ -35,6 +39,11 @@ export interface EdgeClient {
   heartbeat(body: HeartbeatRequest): Promise<void>;
   claimFeedback(limit: number): Promise<FeedbackHandOut[]>;
   ackFeedback(id: string, ack: FeedbackAckRequest): Promise<void>;
+  /** Whether the edge has a photo's bytes. */
+  hasPhotoBlob(sha256: string): Promise<boolean>;
+  /** Uploads a photo's bytes (the edge verifies their hash); idempotent. */
+  putPhotoBlob(sha256: string, bytes: Buffer, mimetype: PhotoMimetype): Promise<PhotoBlobResponse>;
+  postPhotos(photos: PhotoRecord[]): Promise<PhotosIngestResponse>;
 }
 
 export interface EdgeClientOptions {
@@ -64,15 +73,23 @@ function requestSignal(timeoutMs: number, shutdown: AbortSignal | undefined) {
   };
 }
 
+/** What `call` reads of an answer: Hono's typed client's, or fetch's for the raw-bytes routes. */
+type Answer = Pick<Response, "ok" | "status" | "text"> | ClientResponse<unknown>;
+
+/** A photo's bytes go at this rate at worst before their PUT is taken for hung (plus the usual timeout). */
+const SLOWEST_UPLOAD_BYTES_PER_S = 64 * 1024;
+
 export function edgeClient(baseUrl: string, token: string, opts: EdgeClientOptions = {}): EdgeClient {
   const timeoutMs = opts.timeoutMs ?? 15_000;
   // The origin alone: the routes' paths are absolute.
-  const api = hc<AppType>(new URL(baseUrl).origin, { headers: { authorization: `Bearer ${token}` } });
+  const authorization = `Bearer ${token}`;
+  const api = hc<AppType>(new URL(baseUrl).origin, { headers: { authorization } });
+  const blobUrl = (sha256: string) => api.v1.agent.photos.blobs[":sha256"].$url({ param: { sha256 } });
 
   /** One request, made by `send` with the signal it is given; answers its JSON, or throws an EdgeError. */
-  async function call(send: (init: { signal: AbortSignal }) => Promise<ClientResponse<unknown>>): Promise<unknown> {
-    const request = requestSignal(timeoutMs, opts.signal);
-    let res: ClientResponse<unknown>;
+  async function call(send: (init: { signal: AbortSignal }) => Promise<Answer>, timeout = timeoutMs): Promise<unknown> {
+    const request = requestSignal(timeout, opts.signal);
+    let res: Answer;
     let text: string;
     try {
       res = await send({ signal: request.signal });
@@ -120,6 +137,33 @@ export function edgeClient(baseUrl: string, token: string, opts: EdgeClientOptio
       const parsed = FeedbackHandOutResponse.safeParse(json);
       if (!parsed.success) throw new EdgeError(502, undefined, "edge answered the feedback poll in an unknown shape");
       return parsed.data.messages;
+    },
+    async hasPhotoBlob(sha256) {
+      try {
+        // HEAD: the edge's GET answer without its body.
+        await call((init) => fetch(blobUrl(sha256), { method: "HEAD", headers: { authorization }, ...init }));
+        return true;
+      } catch (err) {
+        if (err instanceof EdgeError && err.status === 404) return false;
+        throw err;
+      }
+    },
+    async putPhotoBlob(sha256, bytes, mimetype) {
+      const json = await call(
+        (init) => fetch(blobUrl(sha256), { method: "PUT", headers: { authorization, "content-type": mimetype }, body: new Uint8Array(bytes), ...init }),
+        timeoutMs + Math.ceil((bytes.length / SLOWEST_UPLOAD_BYTES_PER_S) * 1000),
+      );
+      const parsed = PhotoBlobResponse.safeParse(json);
+      if (!parsed.success || parsed.data.sha256 !== sha256) throw new EdgeError(502, undefined, "edge answered the photo upload in an unknown shape");
+      return parsed.data;
+    },
+    async postPhotos(photos) {
+      const json = await call((init) => api.v1.agent.photos.$post({ json: { photos } }, { init }));
+      const parsed = PhotosIngestResponse.safeParse(json);
+      if (!parsed.success || parsed.data.results.length !== photos.length) {
+        throw new EdgeError(502, undefined, "edge answered 2xx without a result per photo record");
+      }
+      return parsed.data;
     },
     async ackFeedback(id, ack) {
       const json = await call((init) => api.v1.agent.feedback[":id"].ack.$post({ param: { id: encodeURIComponent(id) }, json: ack }, { init }));
