@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Agent } from "../src/agent.ts";
 import { GIF, JPEG, jpeg, sha256 } from "./fixtures/images.ts";
-import { eventually, PROJECTS, simulate, startEdgeServer, startTestAgent, testConfig, type EdgeServer } from "./helpers.ts";
+import { DASHBOARD_TOKEN, eventually, PROJECTS, simulate, startEdgeServer, startTestAgent, testConfig, type EdgeServer } from "./helpers.ts";
 
 let edge: EdgeServer | undefined;
 const agents: Agent[] = [];
@@ -67,6 +67,14 @@ describe("image uploads to the edge", () => {
     expect(Buffer.from((await photoRow("IMG-CAPTION")).thumbnail).equals(local.thumbnail)).toBe(true);
     // A captioned photo is drop text as well.
     expect((await edge!.query("SELECT drop_number FROM drops ORDER BY 1")).map((r) => r.drop_number)).toEqual(["DR12345678", "DR23456789"]);
+
+    // Linked on arrival, as QA sees them beside each drop: by the caption, and by the drop message replied to.
+    const photosOf = async (drop: string) => {
+      const r = await fetch(`${edge!.url}/v1/drops/${drop}`, { headers: { authorization: `Bearer ${DASHBOARD_TOKEN}` } });
+      return ((await r.json()) as { photos: { messageId: string; linkedBy: string; sha256: string | null }[] }).photos;
+    };
+    expect(await photosOf("DR23456789")).toContainEqual(expect.objectContaining({ messageId: "IMG-CAPTION", linkedBy: "caption", sha256: sha256(captioned) }));
+    expect(await photosOf("DR12345678")).toContainEqual(expect.objectContaining({ messageId: "IMG-REPLY", linkedBy: "reply", sha256: sha256(reply) }));
 
     expect(agent.db.prepare("SELECT message_id, upload_result FROM media ORDER BY id").all()).toEqual([
       { message_id: "IMG-CAPTION", upload_result: "new" },

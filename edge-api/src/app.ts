@@ -11,6 +11,7 @@ import { agent } from "./routes/agent.ts";
 import { agentPhotos, PHOTO_BLOB_PUT } from "./routes/agent-photos.ts";
 import { drops } from "./routes/drops.ts";
 import { health } from "./routes/health.ts";
+import { photos } from "./routes/photos.ts";
 import { projects } from "./routes/projects.ts";
 import { reference } from "./routes/reference.ts";
 import { sessions } from "./routes/sessions.ts";
@@ -66,6 +67,7 @@ export function createApp() {
     .route("/", agent)
     .route("/", agentPhotos)
     .route("/", drops)
+    .route("/", photos)
     .route("/", stats)
     .route("/", sessions)
     .route("/", projects)

@@ -63,6 +63,9 @@ export const Settings = z.object({
   SESSION_STALE_SECONDS: whole().min(10).default(120),
   /** Deprecated: the old name of SESSION_STALE_SECONDS, read when that one is left at its default. */
   BRIDGE_STALE_SECONDS: whole().min(10).optional(),
+  /** A photo with neither a caption nor a reply naming a drop goes to its sender's nearest drop message in the
+   * group within this many minutes: the latest before it, else the first after it (db/photo-links.ts). */
+  PHOTO_WINDOW_MINUTES: whole().min(1).max(24 * 60).default(60),
   /** GET /health probes the database at most this often per isolate; hits in between reuse the answer. */
   HEALTH_PROBE_SECONDS: whole().min(0).max(300).default(5),
 });

@@ -11,6 +11,8 @@ export interface Reply<T = any> {
   status: number;
   body: T;
   headers: Headers;
+  /** The body's exact bytes (a photo's). */
+  bytes: Uint8Array;
 }
 
 export interface CallOptions {
@@ -34,7 +36,8 @@ export async function edgeHarness(overrides: Partial<Env> = {}) {
     }
     const req = new Request(`http://edge.test${path}`, { method, headers, body: body ?? null });
     const res = await callWorker(req, env);
-    const text = await res.text();
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const text = new TextDecoder().decode(bytes);
     let parsed: unknown = text;
     try {
       parsed = JSON.parse(text);
@@ -43,7 +46,7 @@ export async function edgeHarness(overrides: Partial<Env> = {}) {
     }
     // Every answer a test sees is one the OpenAPI document describes.
     checkAnswer(method, path, res.status, res.headers.get("content-type"), parsed);
-    return { status: res.status, body: parsed as T, headers: res.headers };
+    return { status: res.status, body: parsed as T, headers: res.headers, bytes };
   }
 
   return {

@@ -142,16 +142,20 @@ describe("POST /v1/agent/drops", () => {
         db.tx((q) => fn({ query: (text, params) => (count++, q.query(text, params)) })),
     };
     try {
-      await ingestSubmissions(counting, [submission({ dropNumber: "DR70000000", messageId: "x0" })], cfg.TIMEZONE);
+      await ingestSubmissions(counting, [submission({ dropNumber: "DR70000000", messageId: "x0" })], cfg.TIMEZONE, cfg.PHOTO_WINDOW_MINUTES);
       const one = count;
       count = 0;
       const batch = Array.from({ length: 500 }, (_, i) =>
         submission({ dropNumber: `DR7${String(i % 250).padStart(7, "0")}`, messageId: `y${i}` }),
       );
-      const results = await ingestSubmissions(counting, batch, cfg.TIMEZONE);
+      const results = await ingestSubmissions(counting, batch, cfg.TIMEZONE, cfg.PHOTO_WINDOW_MINUTES);
       expect(results.filter((r) => r.status === "new")).toHaveLength(249); // DR70000000 existed already
-      expect(count).toBeLessThanOrEqual(2); // ingest; flag resubmissions with their drops' comments and feedback
+      // Ingest; flag resubmissions with their drops' comments and feedback; relink the photos around the new posts.
+      expect(count).toBeLessThanOrEqual(3);
       expect(one).toBeLessThanOrEqual(count);
+      count = 0;
+      await ingestSubmissions(counting, batch, cfg.TIMEZONE, cfg.PHOTO_WINDOW_MINUTES);
+      expect(count).toBe(1); // all duplicates: nothing to settle, no photo to relink
     } finally {
       await db.end();
     }
@@ -176,7 +180,7 @@ describe("POST /v1/agent/drops", () => {
               return out;
             }),
         };
-        await ingestSubmissions(measured, items, cfg.TIMEZONE);
+        await ingestSubmissions(measured, items, cfg.TIMEZONE, cfg.PHOTO_WINDOW_MINUTES);
       } finally {
         await db.end();
       }

@@ -2,6 +2,7 @@
 // serves, and GET /docs renders it under a strict CSP. (Live answers are checked against the document in every
 // test, by the harness's call: openapi-check.ts.)
 import { Validator } from "@seriousme/openapi-schema-validator";
+import { PHOTO_MIMETYPES } from "@wa-monitor/shared";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.ts";
 import { edgeHarness, type Edge } from "./harness.ts";
@@ -58,7 +59,10 @@ describe("GET /openapi.json", () => {
     expect(ok("GET", "/v1/projects")["application/json"]!.schema).toEqual({ $ref: "#/components/schemas/ProjectsResponse" });
     expect(ok("GET", "/v1/sessions")["application/json"]!.schema).toEqual({ $ref: "#/components/schemas/SessionsResponse" });
     expect(ok("GET", "/v1/bridges")["application/json"]!.schema).toEqual({ $ref: "#/components/schemas/BridgesResponse" });
-    for (const op of operations) expect([op.operationId, Object.keys(op.responses["200"]?.content ?? {}).length]).toEqual([op.operationId, 1]);
+    // One media type per success, bar a photo's bytes: whichever of the image types the agent uploaded.
+    const mediaTypes = (op: (typeof operations)[number]) => Object.keys(op.responses["200"]?.content ?? {});
+    for (const op of operations.filter((op) => op.operationId !== "getPhoto")) expect([op.operationId, mediaTypes(op).length]).toEqual([op.operationId, 1]);
+    expect(mediaTypes(operations.find((op) => op.operationId === "getPhoto")!)).toEqual([...PHOTO_MIMETYPES]);
   });
 
   it("lets a test see an answer that strays from the document", () => {

@@ -120,6 +120,33 @@ const stepShape = Object.fromEntries(QA_STEP_KEYS.map((k) => [k, z.boolean()])) 
 >;
 export const StepsMap = z.object(stepShape);
 
+/** What became of an image at the agent: its bytes uploaded (`stored`), or recorded without them and why. */
+export const PhotoState = z.enum(["stored", "too_large", "unsupported", "failed", "skipped"]);
+export type PhotoState = z.infer<typeof PhotoState>;
+
+/** A QA step key (shared/src/qa-steps.ts). */
+export const QaStep = z.enum(QA_STEP_KEYS);
+export const PhotoLinkedBy = z.enum(["caption", "reply", "sender_window", "manual"]);
+export type PhotoLinkedBy = z.infer<typeof PhotoLinkedBy>;
+
+/** A photo as the dashboard sees it, beside a drop. */
+export const PhotoView = z.object({
+  id: z.string().regex(/^\d+$/),
+  messageId: z.string(),
+  senderJid: z.string(),
+  senderName: z.string().nullable(),
+  sentAt: IsoTimestamp,
+  caption: z.string().nullable(),
+  mimetype: z.string().nullable(),
+  bytes: z.number().int().nullable(),
+  sha256: z.string().nullable(),
+  state: PhotoState,
+  linkedBy: PhotoLinkedBy.nullable().meta({ description: "How it is linked to the drop it is listed with; null when unlinked." }),
+  step: QaStep.nullable().meta({ description: "The QA step a reviewer tagged it with." }),
+  suggestedStep: QaStep.nullable().meta({ description: "The step its caption suggests; the reviewer decides." }),
+});
+export type PhotoView = z.infer<typeof PhotoView>;
+
 export const FeedItem = z.object({
   dropNumber: DropNumber,
   project: z.string(),
@@ -134,6 +161,7 @@ export const FeedItem = z.object({
   steps: StepsMap,
   comment: z.string().nullable(),
   feedbackSentAt: IsoTimestamp.nullable(),
+  photoCount: z.number().int().min(0).meta({ description: "How many photos are linked to the drop." }),
 });
 export type FeedItem = z.infer<typeof FeedItem>;
 
@@ -194,6 +222,7 @@ export const DropDetail = FeedItem.extend({
   submissions: z.array(SubmissionView),
   reviews: z.array(ReviewView),
   feedback: z.array(FeedbackView),
+  photos: z.array(PhotoView).meta({ description: "The photos linked to the drop, in the order they were sent, each once." }),
 });
 export type DropDetail = z.infer<typeof DropDetail>;
 

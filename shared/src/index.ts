@@ -3,3 +3,4 @@ export * from "./detector.ts";
 export * from "./jid.ts";
 export * from "./qa-steps.ts";
 export * from "./photos.ts";
+export * from "./photo-steps.ts";

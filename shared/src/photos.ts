@@ -1,8 +1,9 @@
 // The photos behind each drop: what the agent uploads (bytes by SHA-256, then each image message's record) and
 // what the dashboard reads. The bytes live in R2 keyed by their SHA-256; records and links live in Postgres.
 import { z } from "zod";
-import { CalendarDate, DropNumber, GroupJid, IsoTimestamp, SessionName, Text } from "./contract.ts";
-import { QA_STEP_KEYS } from "./qa-steps.ts";
+// PhotoState, PhotoView and the enums it is made of live in contract.ts, beside the DropDetail that lists them
+// (importing them from here would make the two modules import each other).
+import { CalendarDate, DropNumber, GroupJid, IsoTimestamp, PhotoState, PhotoView, QaStep, SessionName, Text } from "./contract.ts";
 
 /** The largest image the agent keeps and the edge stores (bigger ones are recorded without their bytes). */
 export const PHOTO_MAX_BYTES = 10 * 1024 * 1024;
@@ -21,10 +22,6 @@ export function photoTypeOf(b: Uint8Array): PhotoMimetype | null {
   if (at(0, 0x52, 0x49, 0x46, 0x46) && at(8, 0x57, 0x45, 0x42, 0x50)) return "image/webp"; // RIFF....WEBP
   return null;
 }
-
-/** What became of an image at the agent: its bytes uploaded (`stored`), or recorded without them and why. */
-export const PhotoState = z.enum(["stored", "too_large", "unsupported", "failed", "skipped"]);
-export type PhotoState = z.infer<typeof PhotoState>;
 
 /** One image message in a monitored group, as the agent uploads its record (POST /v1/agent/photos). */
 export const PhotoRecord = z
@@ -75,28 +72,6 @@ export const PhotoBlobResponse = z.object({ sha256: Sha256Hex, bytes: z.number()
 export type PhotoBlobResponse = z.infer<typeof PhotoBlobResponse>;
 /** GET (and HEAD) /v1/agent/photos/blobs/:sha256 answer when the edge has the bytes. */
 export const PhotoBlobInfo = z.object({ sha256: Sha256Hex, bytes: z.number().int(), mimetype: PhotoMimetype });
-
-export const QaStep = z.enum(QA_STEP_KEYS);
-export const PhotoLinkedBy = z.enum(["caption", "reply", "sender_window", "manual"]);
-export type PhotoLinkedBy = z.infer<typeof PhotoLinkedBy>;
-
-/** A photo as the dashboard sees it, beside a drop. */
-export const PhotoView = z.object({
-  id: z.string().regex(/^\d+$/),
-  messageId: z.string(),
-  senderJid: z.string(),
-  senderName: z.string().nullable(),
-  sentAt: IsoTimestamp,
-  caption: z.string().nullable(),
-  mimetype: z.string().nullable(),
-  bytes: z.number().int().nullable(),
-  sha256: z.string().nullable(),
-  state: PhotoState,
-  linkedBy: PhotoLinkedBy.nullable().meta({ description: "How it is linked to the drop it is listed with; null when unlinked." }),
-  step: QaStep.nullable().meta({ description: "The QA step a reviewer tagged it with." }),
-  suggestedStep: QaStep.nullable().meta({ description: "The step its caption suggests; the reviewer decides." }),
-});
-export type PhotoView = z.infer<typeof PhotoView>;
 
 /** A photo in GET /v1/photos: with its group and the drops it is linked to. */
 export const PhotoListItem = PhotoView.extend({

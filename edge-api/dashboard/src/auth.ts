@@ -13,6 +13,7 @@ export function showApp(on: boolean): void {
 export function signOut(message = ""): void {
   localStorage.removeItem("wam.token");
   state.token = "";
+  if (ui.viewer.open) ui.viewer.close();
   showApp(false);
   ui.loginError.textContent = message;
 }

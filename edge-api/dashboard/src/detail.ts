@@ -1,8 +1,10 @@
-// One drop: its steps to tick, its submissions, reviews and feedback, and the review buttons.
+// One drop: its photos, its steps to tick (each with the photos tagged with it), its submissions, reviews and
+// feedback, and the review buttons.
 import { api } from "./api.ts";
 import { fail } from "./auth.ts";
 import { el } from "./dom.ts";
 import { loadFeed, renderFeed } from "./feed.ts";
+import { hidePhotos, showPhotos } from "./photos.ts";
 import { ready, state } from "./state.ts";
 import type { Drop, ReviewRequest } from "./types.ts";
 import { ui } from "./ui.ts";
@@ -19,7 +21,18 @@ export function closeDrop(): void {
   ui.detail.hidden = true;
   state.selected = null;
   state.shown = null;
+  hidePhotos();
   renderFeed();
+}
+
+/** A photo was tagged, attached or detached: its drop's photos and the feed's count again. The review form
+ * keeps what the reviewer has ticked and typed so far. */
+async function photosChanged(): Promise<void> {
+  const dropNumber = state.shown;
+  if (!dropNumber) return;
+  const d = await api.drop(dropNumber);
+  if (state.shown !== dropNumber) return;
+  await Promise.all([showPhotos(d, photosChanged), loadFeed(true)]);
 }
 
 function renderDetail(d: Drop): void {
@@ -31,7 +44,14 @@ function renderDetail(d: Drop): void {
     d.status + (d.reviewer ? " · reviewed by " + d.reviewer + " " + clock.when(d.reviewedAt) : "") + " · first posted " + clock.when(d.firstSubmittedAt);
   ui.steps.replaceChildren(
     el("legend", {}, "Photo steps"),
-    ...steps.map((s) => el("label", {}, el("input", { type: "checkbox", name: s.key, checked: d.steps[s.key] }), s.label)),
+    ...steps.map((s) =>
+      el(
+        "div",
+        { class: "step-row" },
+        el("label", {}, el("input", { type: "checkbox", name: s.key, checked: d.steps[s.key] }), s.label),
+        el("span", { class: "step-photos", "data-step": s.key }),
+      ),
+    ),
   );
   ui.comment.value = "";
   ui.result.textContent = "";
@@ -46,6 +66,7 @@ function renderDetail(d: Drop): void {
   ui.feedback.replaceChildren(
     ...d.feedback.map((f) => el("li", {}, f.status + (f.sentAt ? " " + clock.when(f.sentAt) : "") + (f.error ? " · " + f.error : "") + "\n" + f.text)),
   );
+  showPhotos(d, photosChanged).catch(fail);
 }
 
 export async function submitReview(status: ReviewRequest["status"]): Promise<void> {

@@ -19,3 +19,15 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs =
   for (const child of children) if (child !== null && child !== undefined) node.append(child);
   return node;
 }
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** A new SVG element, as el() makes HTML ones: geometry and classes as attributes (the CSP allows no inline styles). */
+export function svgEl<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): SVGElementTagNameMap[K] {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value !== undefined && value !== null && value !== false) node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
+  return node;
+}

@@ -21,6 +21,8 @@ export async function loadFeed(reset: boolean): Promise<void> {
 }
 
 const stepsDone = (d: FeedItem) => Object.values(d.steps).filter(Boolean).length;
+// An edge without the photo API has no count to give.
+const photoCount = (d: FeedItem) => d.photoCount ?? 0;
 
 export function renderFeed(): void {
   const { steps, clock } = ready();
@@ -33,6 +35,7 @@ export function renderFeed(): void {
         el("td", {}, d.project),
         el("td", {}, el("span", { class: "badge " + d.status }, d.status), d.resubmitted ? " ↻" : ""),
         el("td", {}, stepsDone(d) + "/" + steps.length),
+        el("td", { class: "photo-count", title: photoCount(d) + " photos" }, photoCount(d) ? String(photoCount(d)) : "–"),
         el("td", {}, d.senderName ?? "", d.senderPhone ? " " + d.senderPhone : ""),
         el("td", {}, clock.when(d.lastSubmittedAt)),
         el("td", {}, d.feedbackSentAt ? "sent " + clock.when(d.feedbackSentAt) : "–"),

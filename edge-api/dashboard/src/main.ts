@@ -6,6 +6,7 @@ import { closeDrop, openDrop, submitReview } from "./detail.ts";
 import { loadFeed } from "./feed.ts";
 import { state } from "./state.ts";
 import { ui } from "./ui.ts";
+import { releaseViewer } from "./viewer.ts";
 
 ui.loginForm.addEventListener("submit", (e) => void signIn(e));
 ui.signout.addEventListener("click", () => signOut());
@@ -22,6 +23,8 @@ ui.more.addEventListener("click", () => loadFeed(false).catch(fail));
 ui.close.addEventListener("click", closeDrop);
 ui.markComplete.addEventListener("click", () => void submitReview("complete"));
 ui.markIncomplete.addEventListener("click", () => void submitReview("incomplete"));
+ui.viewerClose.addEventListener("click", () => ui.viewer.close());
+ui.viewer.addEventListener("close", releaseViewer);
 ui.reviewer.value = state.reviewer;
 setInterval(() => void refresh(), 15_000);
 if (state.token) void start();

@@ -1,13 +1,15 @@
-// The header's WhatsApp sessions with their health, and today's counts above the list.
+// The header's WhatsApp sessions with their health, today's counts above the list, and the 30-day chart.
 import { api } from "./api.ts";
+import { chartDates, renderCharts } from "./chart.ts";
 import { el } from "./dom.ts";
-import { ready } from "./state.ts";
+import { ready, state } from "./state.ts";
 import { ui } from "./ui.ts";
 
 export async function loadOverview(): Promise<void> {
   const { clock } = ready();
-  const day = clock.today();
-  const [{ sessions }, stats] = await Promise.all([api.sessions(), api.dailyStats(day)]);
+  const dates = chartDates(clock.today());
+  const today = dates.at(-1)!;
+  const [{ sessions }, stats] = await Promise.all([api.sessions(), api.dailyStats(dates[0]!, today)]);
   ui.sessions.replaceChildren(
     ...sessions.map((s) =>
       el(
@@ -18,15 +20,17 @@ export async function loadOverview(): Promise<void> {
     ),
   );
   const t = { new: 0, resubmitted: 0, complete: 0, incomplete: 0 };
-  for (const d of stats.days) {
+  for (const d of stats.days.filter((d) => d.date === today)) {
     t.new += d.new;
     t.resubmitted += d.resubmitted;
     t.complete += d.complete;
     t.incomplete += d.incomplete;
   }
   ui.today.textContent = `Today: ${t.new} new · ${t.resubmitted} resubmitted · ${t.complete} complete · ${t.incomplete} incomplete`;
+  renderCharts(ui.charts, state.projects, stats.days, dates);
 }
 
 export function renderProjects(names: string[]): void {
+  state.projects = names;
   ui.project.replaceChildren(el("option", { value: "" }, "All projects"), ...names.map((n) => el("option", { value: n }, n)));
 }

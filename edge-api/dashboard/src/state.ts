@@ -18,6 +18,8 @@ export const state = {
   token: localStorage.getItem("wam.token") ?? "",
   reviewer: localStorage.getItem("wam.reviewer") ?? "",
   ready: null as Ready | null,
+  /** The projects' names, from GET /v1/projects. */
+  projects: [] as string[],
   items: [] as FeedItem[],
   cursor: null as string | null,
   filters: {} as Filters,

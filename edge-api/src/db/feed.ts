@@ -1,15 +1,18 @@
 // Read side for the dashboard: the feed (keyset-paginated, newest activity first) and one drop with its
-// submissions (daily counts: daily-stats.ts). Calendar days are taken in the configured time zone and turned into
-// timestamptz bounds, so the range conditions stay index-friendly.
+// submissions, reviews, feedback and photos (daily counts: daily-stats.ts). Calendar days are taken in the
+// configured time zone and turned into timestamptz bounds, so the range conditions stay index-friendly.
 import { QA_STEP_KEYS, type DropDetail, type DropStatus, type FeedbackStatus, type FeedItem, type QaSteps } from "@wa-monitor/shared";
 import type { Queryable } from "./client.ts";
+import { photoJson, toPhotoView } from "./photo-views.ts";
 
 const STEP_COLUMNS = QA_STEP_KEYS.map((k) => `d.${k}`).join(", ");
 
+// The photo count is read from photo_links_drop_idx for each drop of the page only (after its LIMIT).
 const DROP_COLUMNS = /* sql */ `
   d.drop_number, p.name AS project, d.status, d.resubmitted, d.first_submitted_at, d.last_submitted_at,
   d.comment, d.feedback_sent_at, d.reviewer, d.reviewed_at, ${STEP_COLUMNS},
-  ls.sender_name, ls.sender_phone, ls.session`;
+  ls.sender_name, ls.sender_phone, ls.session,
+  (SELECT count(*) FROM photo_links pl WHERE pl.drop_number = d.drop_number)::int AS photo_count`;
 
 // The sender shown for a drop is the one of its latest submission.
 const LATEST_SUBMISSION = /* sql */ `
@@ -74,7 +77,9 @@ const DROP = /* sql */ `
     (SELECT coalesce(json_agg(json_build_object(
               'id', f.id::text, 'status', f.status, 'text', f.text, 'due_at', f.due_at, 'sent_at', f.sent_at,
               'attempts', f.attempts, 'error', f.error) ORDER BY f.created_at, f.id), '[]')
-     FROM feedback f WHERE f.drop_number = d.drop_number) AS feedback
+     FROM feedback f WHERE f.drop_number = d.drop_number) AS feedback,
+    (SELECT coalesce(json_agg(${photoJson("l.linked_by")} ORDER BY ph.sent_at, ph.id), '[]')
+     FROM photo_links l JOIN photos ph ON ph.id = l.photo_id WHERE l.drop_number = d.drop_number) AS photos
   FROM drops d
   JOIN projects p ON p.id = d.project_id
   ${LATEST_SUBMISSION}
@@ -103,6 +108,7 @@ function toFeedItem(r: Row): FeedItem {
     steps,
     comment: strOrNull(r.comment),
     feedbackSentAt: isoOrNull(r.feedback_sent_at),
+    photoCount: Number(r.photo_count),
   };
 }
 
@@ -165,5 +171,6 @@ export async function getDrop(db: Queryable, dropNumber: string): Promise<DropDe
       attempts: Number(f.attempts),
       error: strOrNull(f.error),
     })),
+    photos: (row.photos as Row[]).map(toPhotoView),
   };
 }

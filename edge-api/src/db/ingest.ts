@@ -1,5 +1,5 @@
-// Ingest of a batch of drop submissions in one transaction of at most two statements, whatever its size (a third
-// when a drop posted again has feedback, to cancel what has not gone out).
+// Ingest of a batch of drop submissions in one transaction of at most three statements, whatever its size (a fourth
+// when a drop posted again has feedback, to cancel what has not gone out); a batch of duplicates only costs one.
 //
 // The unique key (chat_jid, message_id, drop_number) is the gate: a submission that does not insert is a
 // duplicate (a retry, or the backup session seeing the same message) and touches nothing else. Only fresh
@@ -14,6 +14,7 @@ import type { DropSubmission, IngestStatus } from "@wa-monitor/shared";
 import { cancelUnsent } from "../feedback/queue/index.ts";
 import type { Queryable } from "./client.ts";
 import { missingStatsZone } from "./daily-stats.ts";
+import { dropIngestLockNames, relinkLockedPhotos, takePhotoLinkLocks, windowsAround } from "./photo-links.ts";
 
 const INGEST = /* sql */ `
   WITH input AS (
@@ -103,9 +104,13 @@ const INGEST = /* sql */ `
 //
 // Every CTE here is a few rows per drop of the batch; the zone is a scalar (an InitPlan), never a join, so the
 // planner's row estimates stay those of the batch and every access is by index at any table size.
+//
+// Before anything else it takes the photo-link locks of the batch's groups and of the drops it created
+// (photo-links.ts; $6 their names, $7 the created drops): the link statement that follows this one then sees every
+// photo whose ingest held them before, and a photo ingest waiting for them sees this batch's posts.
 const SETTLE = /* sql */ `
   WITH zone AS (
-    SELECT zone FROM daily_stats_zone FOR SHARE
+    SELECT zone FROM daily_stats_zone WHERE ${takePhotoLinkLocks({ names: "$6", namingDrops: "$7" })} >= 0 FOR SHARE
   ),
   subs AS (
     SELECT s.id, s.drop_number, s.project_id, s.sent_at, s.is_resubmission, s.id = ANY($2::bigint[]) AS fresh,
@@ -183,6 +188,7 @@ export async function ingestSubmissions(
   db: { tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T> },
   items: DropSubmission[],
   timeZone: string,
+  photoWindowMinutes: number,
 ): Promise<IngestResult[]> {
   const rows = await db.tx(async (q) => {
     const rows = await q.query<{ ord: number; submission_id: string | null; project_id: string | null; status: IngestStatus }>(INGEST, [
@@ -200,16 +206,23 @@ export async function ingestSubmissions(
     const created = rows.filter((r) => r.status === "new");
     const again = rows.filter((r) => r.status === "resubmission");
     if (created.length || again.length) {
+      const fresh = rows.filter((r) => r.submission_id !== null).map((r) => items[r.ord - 1]!);
+      const createdDrops = created.map((r) => items[r.ord - 1]!.dropNumber);
       const [settled] = await q.query<{ zone: string | null; reposted_with_feedback: string[] }>(SETTLE, [
         [...new Set(again.map((r) => items[r.ord - 1]!.dropNumber))],
         rows.filter((r) => r.submission_id !== null).map((r) => r.submission_id),
         timeZone,
         created.map((r) => r.project_id),
         created.map((r) => items[r.ord - 1]!.sentAt),
+        dropIngestLockNames(fresh, createdDrops),
+        createdDrops,
       ]);
       if (!settled?.zone) throw missingStatsZone();
       // The installer posted again: feedback about the old state must not go out.
       if (settled.reposted_with_feedback.length) await cancelUnsent(q, settled.reposted_with_feedback, "drop was resubmitted");
+      // New drop messages: their senders' photos around them may now have a nearer one, and photos naming a drop
+      // just created (in a caption or a quoted message) can now link to it.
+      await relinkLockedPhotos(q, { senders: windowsAround(fresh, photoWindowMinutes), dropNumbers: createdDrops }, photoWindowMinutes);
     }
     return rows;
   });

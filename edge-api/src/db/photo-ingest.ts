@@ -5,7 +5,7 @@
 // bytes arrived: failed → stored) updates it (`updated`); anything else changes nothing (`duplicate`), so a retry,
 // the backup number, or an agent that failed to download what another stored can never take a photo backwards.
 // A stored record whose bytes R2 lacks is answered `missing_bytes` before any of this and changes nothing.
-import type { PhotoRecord } from "@wa-monitor/shared";
+import { suggestStep, type PhotoRecord } from "@wa-monitor/shared";
 import type { Queryable } from "./client.ts";
 import { relinkPhotos } from "./photo-links.ts";
 
@@ -23,7 +23,8 @@ const INGEST = /* sql */ `
          jsonb_to_record(e.item) AS t(chat_jid text, message_id text, session text, sender_jid text, sender_phone text,
                                       sender_name text, sent_at timestamptz, kind text, state text, sha256 text,
                                       mimetype text, bytes int, width int, height int, caption text, quoted_id text,
-                                      caption_drops text[], quoted_drops text[], thumbnail text)
+                                      caption_drops text[], quoted_drops text[], thumbnail text,
+                                      suggested_step text)
   ),
   best AS (
     -- One copy per message: the one that says most, the first of those.
@@ -34,10 +35,10 @@ const INGEST = /* sql */ `
   written AS (
     INSERT INTO photos AS ph (project_id, chat_jid, message_id, session, sender_jid, sender_phone, sender_name, sent_at,
                               kind, state, sha256, mimetype, bytes, width, height, caption, quoted_id, caption_drops,
-                              quoted_drops, thumbnail)
+                              quoted_drops, thumbnail, suggested_step)
     SELECT project_id, chat_jid, message_id, session, sender_jid, sender_phone, sender_name, sent_at, kind, state,
            sha256, mimetype, bytes, width, height, caption, quoted_id, coalesce(caption_drops, '{}'),
-           coalesce(quoted_drops, '{}'), decode(thumbnail, 'base64')
+           coalesce(quoted_drops, '{}'), decode(thumbnail, 'base64'), suggested_step
     FROM best
     ORDER BY chat_jid, message_id -- concurrent batches lock the same rows in the same order
     ON CONFLICT ON CONSTRAINT photos_message_key DO UPDATE SET
@@ -79,12 +80,14 @@ const toRow = (p: PhotoRecord) => ({
   caption_drops: p.captionDrops,
   quoted_drops: p.quotedDrops,
   thumbnail: p.thumbnail,
+  // Computed here, from the one keyword map in shared, and kept: the caption of a message never changes.
+  suggested_step: suggestStep(p.caption),
 });
 
 /** Upserts the records and relinks the photos written; a status per record, in order. */
-export async function ingestPhotos(q: Queryable, records: PhotoRecord[]): Promise<PhotoIngestStatus[]> {
+export async function ingestPhotos(q: Queryable, records: PhotoRecord[], photoWindowMinutes: number): Promise<PhotoIngestStatus[]> {
   const rows = await q.query<{ ord: number; photo_id: string | null; status: PhotoIngestStatus }>(INGEST, [JSON.stringify(records.map(toRow))]);
   const written = rows.flatMap((r) => (r.photo_id ? [r.photo_id] : []));
-  if (written.length) await relinkPhotos(q, { photoIds: written });
+  if (written.length) await relinkPhotos(q, { photoIds: written }, photoWindowMinutes);
   return rows.map((r) => r.status);
 }

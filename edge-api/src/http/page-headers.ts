@@ -1,13 +1,14 @@
 // The security headers of every page the edge serves to browsers, defined once. The QA dashboard is static
 // assets: its build writes these into the assets' _headers file (tools/assets-build.ts), which Cloudflare
 // (and workerd under `wrangler dev`) applies to each asset. A page the Worker renders itself sets them too.
-// The page's script, styles and data come only from this origin, and nothing may frame it.
+// The page's script, styles and data come only from this origin, and nothing may frame it. Photos are shown
+// through blob: URLs the page makes from bytes it fetched itself, with the token in a header.
 export const PAGE_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
   "connect-src 'self'",
-  "img-src 'self' data:",
+  "img-src 'self' data: blob:",
   "base-uri 'none'",
   "form-action 'self'",
   "frame-ancestors 'none'",

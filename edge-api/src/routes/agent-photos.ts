@@ -142,7 +142,7 @@ export const agentPhotos = routes()
     );
     const lacking = (p: (typeof photos)[number]) => p.state === "stored" && missing.has(p.sha256!);
     const ready = photos.filter((p) => !lacking(p));
-    const statuses = ready.length ? await c.var.db.tx((q) => ingestPhotos(q, ready)) : [];
+    const statuses = ready.length ? await c.var.db.tx((q) => ingestPhotos(q, ready, c.var.config.PHOTO_WINDOW_MINUTES)) : [];
     let next = 0;
     const results = photos.map((p) => ({ messageId: p.messageId, status: lacking(p) ? ("missing_bytes" as const) : statuses[next++]! }));
     return c.json({ results }, 200);

@@ -124,7 +124,7 @@ export const agent = routes()
   })
   .openapi(postDrops, async (c) => {
     const { submissions } = c.req.valid("json");
-    const results = await ingestSubmissions(c.var.db, submissions, c.var.config.TIMEZONE);
+    const results = await ingestSubmissions(c.var.db, submissions, c.var.config.TIMEZONE, c.var.config.PHOTO_WINDOW_MINUTES);
     return c.json({ results }, 200);
   })
   .openapi(heartbeat, async (c) => {
