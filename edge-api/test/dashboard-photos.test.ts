@@ -72,7 +72,7 @@ const loaded = (selector: string) =>
 
 beforeAll(async () => {
   // A short window, so the parts below the fold wait until they are scrolled to.
-  rig = await startRig({ width: 1400, height: 600 });
+  rig = await startRig({ viewport: { width: 1400, height: 600 } });
   await rig.call(AGENT_TOKEN, "POST", "/v1/agent/drops", {
     submissions: [submission({ dropNumber: DROP, messageId: "DROP-MSG", ...THABO, text: `${DROP} done`, sentAt: at(0) })],
   });

@@ -27,8 +27,20 @@ export interface Rig {
   stop(): Promise<void>;
 }
 
-export async function startRig(viewport = { width: 1400, height: 900 }): Promise<Rig> {
+export interface RigOptions {
+  viewport?: { width: number; height: number };
+  /** The Worker's TIMEZONE (its default when left out). */
+  timeZone?: string;
+  /** The browser's own time zone. */
+  browserTimeZone?: string;
+  /** Runs on the fresh database before the Worker starts. */
+  prepare?(databaseUrl: string): Promise<unknown>;
+}
+
+export async function startRig(opts: RigOptions = {}): Promise<Rig> {
+  const viewport = opts.viewport ?? { width: 1400, height: 900 };
   const databaseUrl = await freshDatabase();
+  await opts.prepare?.(databaseUrl);
   const dir = await mkdtemp(path.join(tmpdir(), "wam-dashboard-"));
   const output: string[] = [];
   const edge = await startEdgeDev({
@@ -42,6 +54,7 @@ export async function startRig(viewport = { width: 1400, height: 900 }): Promise
       DASHBOARD_TOKEN,
       NEON_LOCAL_PROXY: inject("pg").proxy,
       NEON_LOCAL_AUTH: inject("pg").auth,
+      ...(opts.timeZone ? { TIMEZONE: opts.timeZone } : {}),
     },
   });
   const call = async (token: string, method: string, route: string, body?: unknown) => {
@@ -56,7 +69,7 @@ export async function startRig(viewport = { width: 1400, height: 900 }): Promise
   };
   await call(AGENT_TOKEN, "PUT", "/v1/agent/projects", { projects: PROJECTS });
   const browser = await launchChromium();
-  const page = await browser.newPage({ viewport });
+  const page = await browser.newPage({ viewport, ...(opts.browserTimeZone ? { timezoneId: opts.browserTimeZone } : {}) });
   const rig: Rig = {
     edge,
     page,

@@ -1,62 +1,32 @@
 // The QA dashboard as deployed: its static assets and _headers served by workerd under `wrangler dev`, the
 // Worker behind them on a real database, in a real browser (Debian's Chromium via playwright-core). Sign in,
 // find a drop, review it incomplete, and the feedback is scheduled.
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
 import { QA_STEPS } from "@wa-monitor/shared";
 import { PAGE_HEADERS } from "../src/http/page-headers.ts";
-import { launchChromium } from "../../tools/browser.ts";
-import { startEdgeDev, type EdgeDev } from "../../tools/edge-dev.ts";
-import { freePort } from "../../tools/ports.ts";
 import { rebuildDailyStats } from "../../tools/stats-rollup.ts";
-import { freshDatabase, query } from "../../tools/test/db.ts";
+import { startRig, type Rig } from "./dashboard-rig.ts";
 import { AGENT_TOKEN, DASHBOARD_TOKEN, PROJECTS, submission } from "./harness.ts";
 
 // Not the default zone, and not the browser's (Tokyo, below): the page must show the edge's.
 const ZONE = "America/Los_Angeles";
 const SENT_AT = "2026-11-24T08:15:00.000Z"; // 00:15 in Los Angeles, 10:15 in Johannesburg, 17:15 in Tokyo
 
-let edge: EdgeDev;
-let databaseUrl: string;
-let browser: Browser;
+let rig: Rig;
+let edge: Rig["edge"];
 let page: Page;
-const pageErrors: string[] = [];
-const consoleErrors: string[] = [];
-const output: string[] = [];
-const db = (sql: string) => query(databaseUrl, sql);
-
-async function call(token: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(edge.url + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  expect(res.status, path).toBe(200);
-  return res.json() as Promise<any>;
-}
+const db = (sql: string) => rig.db(sql);
+const call = (token: string, method: string, path: string, body?: unknown) => rig.call(token, method, path, body);
 
 beforeAll(async () => {
-  databaseUrl = await freshDatabase();
-  await rebuildDailyStats(databaseUrl, ZONE); // as an operator does after choosing another zone
-  const dir = await mkdtemp(path.join(tmpdir(), "wam-dashboard-"));
-  edge = await startEdgeDev({
-    port: await freePort(),
-    envFile: path.join(dir, "edge.env"),
-    stateDir: dir,
-    log: (l) => output.push(l),
-    vars: {
-      DATABASE_URL: databaseUrl,
-      AGENT_TOKEN,
-      DASHBOARD_TOKEN,
-      NEON_LOCAL_PROXY: inject("pg").proxy,
-      NEON_LOCAL_AUTH: inject("pg").auth,
-      TIMEZONE: ZONE,
-    },
+  rig = await startRig({
+    timeZone: ZONE,
+    browserTimeZone: "Asia/Tokyo",
+    // As an operator does after choosing another zone.
+    prepare: (databaseUrl) => rebuildDailyStats(databaseUrl, ZONE),
   });
-  await call(AGENT_TOKEN, "PUT", "/v1/agent/projects", { projects: PROJECTS });
+  ({ edge, page } = rig);
   await call(AGENT_TOKEN, "POST", "/v1/agent/drops", {
     submissions: [
       submission({ dropNumber: "DR70000001", messageId: "UI-1", senderName: "Thabo", text: "DR70000001 done", sentAt: SENT_AT }),
@@ -68,19 +38,10 @@ beforeAll(async () => {
     agent: "vps-1",
     sessions: [{ name: "primary", role: "capture", state: "open", phone: null, lastEventAt: null }],
   });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 }, timezoneId: "Asia/Tokyo" });
-  page.on("pageerror", (e) => pageErrors.push(e.message));
-  page.on("console", (m) => void (m.type() === "error" && consoleErrors.push(m.text())));
-  page.on("dialog", (d) => {
-    pageErrors.push(`dialog: ${d.message()}`);
-    void d.dismiss();
-  });
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await edge?.stop();
+  await rig?.stop();
 });
 
 describe("QA dashboard", () => {
@@ -213,8 +174,8 @@ describe("QA dashboard", () => {
   });
 
   it("ran without script errors, dialogs or anything its Content-Security-Policy refused", () => {
-    expect(pageErrors).toEqual([]);
+    expect(rig.pageErrors).toEqual([]);
     // The wrong token's 401 is the one error the browser logs on its own.
-    expect(consoleErrors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+    expect(rig.consoleErrors.filter((e) => !/status of 401/.test(e))).toEqual([]);
   });
 });
