@@ -70,23 +70,25 @@ function stepTag(p: PhotoView, changed: Changed): Node[] {
   ];
 }
 
-function linkedCard(p: PhotoView, changed: Changed): HTMLElement {
+/** A photo's card: its thumbnail, who sent it when, its caption, then what can be done with it. */
+function card(p: PhotoView, ...rest: (Node | null)[]): HTMLElement {
   return el(
     "figure",
     { class: "photo", "data-photo": p.id },
     thumb(p, "thumb"),
+    el("figcaption", {}, byline(p), p.caption ? el("span", { class: "caption" }, p.caption) : null, ...rest),
+  );
+}
+
+function linkedCard(p: PhotoView, changed: Changed): HTMLElement {
+  return card(
+    p,
+    ...stepTag(p, changed),
     el(
-      "figcaption",
-      {},
-      byline(p),
-      p.caption ? el("span", { class: "caption" }, p.caption) : null,
-      ...stepTag(p, changed),
-      el(
-        "span",
-        { class: "link" },
-        el("span", { class: "muted", title: p.linkedBy ? LINKED_BY[p.linkedBy][1] : null }, "linked: " + (p.linkedBy ? LINKED_BY[p.linkedBy][0] : "–")),
-        button("Detach", { class: "detach", title: "Unlink this photo from the drop" }, () => void patch(p.id, { dropNumber: null }, changed)),
-      ),
+      "span",
+      { class: "link" },
+      el("span", { class: "muted", title: p.linkedBy ? LINKED_BY[p.linkedBy][1] : null }, "linked: " + (p.linkedBy ? LINKED_BY[p.linkedBy][0] : "–")),
+      button("Detach", { class: "detach", title: "Unlink this photo from the drop" }, () => void patch(p.id, { dropNumber: null }, changed)),
     ),
   );
 }
@@ -102,18 +104,7 @@ function renderLinked(photos: PhotoView[], changed: Changed): void {
 }
 
 function unlinkedCard(p: PhotoListItem, dropNumber: string, changed: Changed): HTMLElement {
-  return el(
-    "figure",
-    { class: "photo", "data-photo": p.id },
-    thumb(p, "thumb"),
-    el(
-      "figcaption",
-      {},
-      byline(p),
-      p.caption ? el("span", { class: "caption" }, p.caption) : null,
-      button("Attach to " + dropNumber, { class: "attach" }, () => void patch(p.id, { dropNumber }, changed)),
-    ),
-  );
+  return card(p, button("Attach to " + dropNumber, { class: "attach" }, () => void patch(p.id, { dropNumber }, changed)));
 }
 
 /** The group's photos linked to no drop, from the days the drop was posted on. */
