@@ -34,9 +34,10 @@ export interface MemoryResult {
 }
 
 // Decimal megabytes: the issue's "120 MB" read the strict way.
-const MB = 1e6;
+export const MB = 1e6;
 
-async function memoryOf(pid: number, file: string) {
+/** The agent's process.memoryUsage() after GC settled, as the probe (memory-probe.ts) loaded beside it reports it. */
+export async function memoryOf(pid: number, file: string) {
   await writeFile(file, "");
   process.kill(pid, "SIGUSR2");
   for (let i = 0; i < 100; i++) {
@@ -48,10 +49,22 @@ async function memoryOf(pid: number, file: string) {
 }
 
 /** VmRSS (now) or VmHWM (peak) of a process, MB. */
-async function residentOf(pid: number, field: "VmRSS" | "VmHWM"): Promise<number> {
+export async function residentOf(pid: number, field: "VmRSS" | "VmHWM"): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
   const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1];
   return kb ? (Number(kb) * 1024) / MB : NaN;
+}
+
+/** Starts VmHWM over from the current RSS (Linux clear_refs 5), so the next read is the peak of what follows. */
+export async function resetPeak(pid: number): Promise<void> {
+  await writeFile(`/proc/${pid}/clear_refs`, "5");
+}
+
+/** Resident MB of the process's brk heap, glibc malloc's main arena: where freed C memory stays if it cannot be trimmed. */
+export async function mallocHeapOf(pid: number): Promise<number> {
+  const smaps = await readFile(`/proc/${pid}/smaps`, "utf8").catch(() => "");
+  const kb = /\[heap\]\n(?:.*\n)*?Rss:\s+(\d+) kB/.exec(smaps)?.[1];
+  return kb ? (Number(kb) * 1024) / MB : 0;
 }
 
 async function post(adminUrl: string, from: number, count: number) {
