@@ -3,25 +3,24 @@
 // /simulate/messages as real encrypted imageMessages and come in through Baileys' decrypting download; the edge is
 // the Worker served over HTTP on its own database, its PHOTOS bucket the rig's real local R2 (tools/r2.ts).
 //
-// Two phases, so the upload figure is the uploader's alone: while the images are posted and downloaded, the edge
-// answers every photo request 503 (drops still go through); once all N are in the agent's store, photo requests
-// pass. Upload throughput is N / (first photo request let through → answer to the last record POST). RSS is read
-// after both phases, GC settled, with the probe agent-memory.ts uses.
+// A first agent process takes the images in with their downloads held, and is stopped: in the simulator, playing
+// WhatsApp's part (base64 bodies, Baileys encrypting each image and making its thumbnail) happens inside the agent,
+// which a live agent never does. A fresh agent on the same store then downloads them all while the edge answers
+// every photo request 503, then uploads them once photo requests pass. Upload throughput is N / (first photo
+// request let through → answer to the last record POST). RSS is the second agent's after both, GC settled, read by
+// the probe agent-memory.ts uses.
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { stringify } from "yaml";
-import { startAgentProcess } from "../agent-process.ts";
 import { freePort } from "../ports.ts";
-import { MB, mallocHeapOf, memoryOf, residentOf, resetPeak } from "./agent-memory.ts";
+import { MB, mallocHeapOf, memoryOf, residentOf, resetPeak, startProbedAgent } from "./agent-memory.ts";
 import { figure } from "./figures.ts";
 import { heading, int, line, secs, sleep } from "./measure.ts";
-import { AGENT_TOKEN, PROJECTS, serveWorker, type Cleanup, type EdgeIntercept } from "./rig.ts";
+import { PROJECTS, serveWorker, type Cleanup, type EdgeIntercept } from "./rig.ts";
 import type { Env } from "../../edge-api/src/env.ts";
 
-const PROBE = fileURLToPath(new URL("./memory-probe.ts", import.meta.url));
 const SESSIONS = ["primary", "backup", "sender"];
 /** Both capture numbers are in every group, as in production: each image message arrives twice, is kept once. */
 const CAPTURE = ["primary", "backup"];
@@ -43,7 +42,7 @@ export interface PhotosBenchOptions {
 }
 
 /**
- * Photo-like JPEGs of 150–290 KB at 1600×1200 (WhatsApp's own size for photos): colour noise on a coarse grid,
+ * Photo-like JPEGs of ~135–290 KB at 1600×1200 (WhatsApp's own size for photos): colour noise on a coarse grid,
  * upscaled smooth, so they neither compress to nothing nor weigh what pure noise would.
  */
 async function picturePool(): Promise<Buffer[]> {
@@ -145,6 +144,7 @@ function photoGate(addedMs: number) {
 
 export async function benchPhotos(env: Env, dir: string, cleanup: Cleanup, opts: PhotosBenchOptions): Promise<void> {
   heading(`4b. Photos: ${int(opts.photos)} images from the agent's store to the edge (R2 + Postgres); the agent's RSS with photos flowing`);
+  const n = opts.photos;
   const addedMs = opts.addedMs ?? 0;
   const gate = photoGate(addedMs);
   if (addedMs) line(`each photo request waits ${addedMs} ms before the Worker sees it (BENCH_PHOTOS_RTT_MS)`);
@@ -166,33 +166,46 @@ export async function benchPhotos(env: Env, dir: string, cleanup: Cleanup, opts:
     }),
   );
   const warnings: string[] = [];
-  const agent = await startAgentProcess({
-    adminPort: await freePort(),
-    env: {
-      AGENT_TOKEN,
-      EDGE_URL: edge.url,
-      DATA_DIR: path.join(dir, "data"),
-      AGENT_CONFIG: configFile,
-      WA_TRANSPORT: "simulator",
-      LOG_LEVEL: "error",
-      NODE_OPTIONS: `--expose-gc --import=${PROBE}`,
-      BENCH_MEMORY_FILE: memoryFile,
-    },
-    log: (l) => void (warnings.length < 20 && warnings.push(l)),
-  });
+  const mediaPort = String(await freePort());
+  // The restarted agent finds the files it has yet to download where the first one left them (SIMULATOR_MEDIA_PORT).
+  // LOG_LEVEL error: the 503s the edge answers photo requests with meanwhile are expected.
+  const launch = (env: Record<string, string> = {}) =>
+    startProbedAgent({ edgeUrl: edge.url, dir, configFile, memoryFile, warnings, env: { LOG_LEVEL: "error", SIMULATOR_MEDIA_PORT: mediaPort, ...env } });
+  const failed = (err: unknown) => new Error(`${(err as Error).message}${warnings.length ? `\nagent said:\n${warnings.join("\n")}` : ""}`);
+
+  // 1. The images arrive. Their downloads are held (the simulated media host stalls the first file), so this
+  // process only plays WhatsApp's part: JSON bodies of base64, Baileys encrypting each image and making its
+  // thumbnail. It is stopped before anything is measured against the figure.
+  let bytes = 0;
+  let postMs = 0;
+  const receiver = await launch({ SIMULATOR_MEDIA_STALL_MS: "600000" });
+  let baseline: NodeJS.MemoryUsage;
+  let receiverRss: number;
+  let receiverPeak: number;
   try {
-    const start = await memoryOf(agent.pid, memoryFile);
-    const startMalloc = await mallocHeapOf(agent.pid);
-    const n = opts.photos;
+    baseline = await memoryOf(receiver.pid, memoryFile);
     const posted = performance.now();
-    let bytes = 0;
-    for (let d = 0; d * PER_DROP < n; d++) bytes += await postDrop(agent.adminUrl, pool, d, Math.min(PER_DROP, n - d * PER_DROP));
-    const postMs = performance.now() - posted;
-    const down = await until(agent.adminUrl, `${n} images downloaded`, (h) => h.media.downloaded + h.media.failed + h.media.tooLarge + h.media.unsupported >= n, 600_000);
-    const downMs = performance.now() - posted;
+    for (let d = 0; d * PER_DROP < n; d++) bytes += await postDrop(receiver.adminUrl, pool, d, Math.min(PER_DROP, n - d * PER_DROP));
+    postMs = performance.now() - posted;
+    const h = await until(receiver.adminUrl, "the drops delivered", (x) => x.outbox.pending === 0, 60_000);
+    if (h.media.pending !== n) throw new Error(`${h.media.pending} of ${n} images wait for their download: ${JSON.stringify(h.media)}`);
+    receiverRss = (await memoryOf(receiver.pid, memoryFile)).rss / MB;
+    receiverPeak = await residentOf(receiver.pid, "VmHWM");
+  } catch (err) {
+    throw failed(err);
+  } finally {
+    await receiver.stop();
+  }
+
+  // 2. The same store, a fresh agent: it downloads all N (photo requests to the edge answered 503 meanwhile), then
+  // uploads them. Its RSS is the figure.
+  const agent = await launch();
+  try {
+    const started = performance.now();
+    const down = await until(agent.adminUrl, `${n} images downloaded`, (h) => h.media.pending === 0, 600_000);
+    const downMs = performance.now() - started;
     if (down.media.downloaded !== n) throw new Error(`only ${down.media.downloaded} of ${n} images downloaded: ${JSON.stringify(down.media)}`);
     if (down.media.blobBytes !== bytes) throw new Error(`the store holds ${down.media.blobBytes} bytes of images, ${bytes} were posted`);
-    await until(agent.adminUrl, "the drops delivered", (h) => h.outbox.pending === 0, 60_000);
     const downloaded = { rss: await residentOf(agent.pid, "VmRSS"), peak: await residentOf(agent.pid, "VmHWM"), malloc: await mallocHeapOf(agent.pid) };
 
     await resetPeak(agent.pid);
@@ -213,8 +226,10 @@ export async function benchPhotos(env: Env, dir: string, cleanup: Cleanup, opts:
     const each = (k: RequestKind) => `${int(passed.count[k])} ${k} (${(passed.edgeMs[k] / Math.max(1, passed.count[k])).toFixed(1)} ms each)`;
     line(
       `posted ${int(n)} photos (${(bytes / MB).toFixed(1)} MB, ${int(avgBytes / 1024)} KB average) after ${int(Math.ceil(n / PER_DROP))} drop messages, ` +
-        `each to primary and backup, in ${secs(postMs)}; all downloaded (Baileys' decrypting download) ${secs(downMs)} after the first post`,
+        `each to primary and backup, in ${secs(postMs)}; that agent (WhatsApp's part played in it) held ${receiverRss.toFixed(1)} MB after GC, ` +
+        `${receiverPeak.toFixed(1)} MB at peak, and was stopped`,
     );
+    line(`a fresh agent on the same store downloaded all ${int(n)} (Baileys' decrypting download) in ${secs(downMs)} from its start`);
     line(
       `uploads: ${each("HEAD")} and ${each("PUT")} /v1/agent/photos/blobs/…, ${each("POST")} /v1/agent/photos; ` +
         `${secs(upMs)} from the first photo request to the last record's answer, ${Math.round((edgeMs / upMs) * 100)}% of it in the edge's answers, ` +
@@ -223,18 +238,17 @@ export async function benchPhotos(env: Env, dir: string, cleanup: Cleanup, opts:
     if (passed.maxInFlight === 1 && !addedMs) {
       // Requests one after another: each costs a whole round trip more when the edge is far away.
       const requests = passed.count.HEAD + passed.count.PUT + passed.count.POST;
-      line(`one request at a time: ${(requests / n).toFixed(2)} round trips per photo, so a 50 ms round trip to the edge alone would hold this to ${(n / (upMs / 1000 + (requests * 0.05))).toFixed(1)} photos/s`);
+      line(`one request at a time: ${(requests / n).toFixed(2)} round trips per photo, so a 50 ms round trip to the edge alone would hold this to ${(n / (upMs / 1000 + requests * 0.05)).toFixed(1)} photos/s`);
     }
     line(
-      `RSS: at start (after GC) ${(start.rss / MB).toFixed(1)} MB; all downloaded ${downloaded.rss.toFixed(1)} MB (peak so far ${downloaded.peak.toFixed(1)}); ` +
+      `RSS: a fresh agent ${(baseline.rss / MB).toFixed(1)} MB after GC; all downloaded ${downloaded.rss.toFixed(1)} MB (peak ${downloaded.peak.toFixed(1)}); ` +
         `all uploaded ${uploaded.rss.toFixed(1)} MB (peak while uploading ${uploaded.peak.toFixed(1)}); after GC ${(end.rss / MB).toFixed(1)} MB ` +
         `(V8 heap ${(end.heapUsed / MB).toFixed(1)}, external ${(end.external / MB).toFixed(1)})`,
     );
     line(
-      `of which glibc malloc's main heap ([heap] in smaps): ${startMalloc.toFixed(1)} MB at start, ${downloaded.malloc.toFixed(1)} MB once downloaded, ` +
-        `${endMalloc.toFixed(1)} MB at the end (Buffers' memory, live or freed and kept by the allocator)`,
+      `of which glibc malloc's main heap ([heap] in smaps): ${downloaded.malloc.toFixed(1)} MB once downloaded, ${endMalloc.toFixed(1)} MB at the end ` +
+        "(C memory: SQLite's page cache, Buffers' bytes; live, or freed and kept by the allocator)",
     );
-    line("the simulated WhatsApp side (Baileys encrypting each image and making its thumbnail with sharp, the media host) runs in the agent's process");
     // Ours, not the issue's (it names the figure, not a number): a team's burst is 12 photos a drop, many drops a minute.
     figure(
       `photo upload throughput, agent store → edge (R2 + Postgres)${addedMs ? `, +${addedMs} ms a request` : ""}`,
@@ -249,10 +263,10 @@ export async function benchPhotos(env: Env, dir: string, cleanup: Cleanup, opts:
       end.rss / MB,
       "MB",
       "<= 120",
-      `after ${int(n)} photos downloaded and uploaded, GC settled; peak ${peak.toFixed(0)} MB (VmHWM); issue 8's agent target`,
+      `after ${int(n)} photos downloaded and uploaded, GC settled; peak ${peak.toFixed(0)} MB (VmHWM); a fresh agent: ${(baseline.rss / MB).toFixed(0)} MB; issue 8's agent target`,
     );
   } catch (err) {
-    throw new Error(`${(err as Error).message}${warnings.length ? `\nagent said:\n${warnings.join("\n")}` : ""}`);
+    throw failed(err);
   } finally {
     await agent.stop();
   }
