@@ -2,10 +2,13 @@
 // large database, the agent → edge path, the agent's own costs and the feedback claim — printed, never
 // asserted. Everything runs in a temp dir and is torn down at the end, on error or on Ctrl-C too.
 //
-// BENCH_DROPS (default 1000000) sets how many drops the read benchmark seeds. `--json FILE` also writes every
-// figure with its target (tools/bench/figures.ts). `--only feedback` runs section 5 alone (seconds, not minutes).
+// BENCH_DROPS (default 1000000) sets how many drops the read benchmark seeds, BENCH_PHOTOS (default 500) how many
+// photos go from the agent to the edge; BENCH_PHOTOS_RTT_MS (default 0) delays each photo request by that much, a
+// distant edge's round trip. `--json FILE` also writes every figure with its target (tools/bench/figures.ts).
+// `--only feedback` runs section 5 alone (seconds, not minutes), `--only photos` section 4b.
 // Logins are as on Neon (tools/pg-auth.ts); PG_AUTH=scram-sha-256 runs everything with the SCRAM logins the local
 // stack used to have.
+import { mkdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -15,6 +18,7 @@ import { benchFeed } from "../tools/bench/feed.ts";
 import { benchFeedback, OPEN_LIMITS } from "../tools/bench/feedback.ts";
 import { benchFloor } from "../tools/bench/floor.ts";
 import { benchIngest } from "../tools/bench/ingest.ts";
+import { benchPhotos } from "../tools/bench/photos.ts";
 import { benchDailyStats, benchIngestAtScale } from "../tools/bench/stats.ts";
 import { printFigures, writeFiguresJson } from "../tools/bench/figures.ts";
 import { line, secs } from "../tools/bench/measure.ts";
@@ -29,13 +33,17 @@ function jsonFile(): string | undefined {
   return path.resolve(file);
 }
 
-/** `--only feedback`: one self-contained section, to iterate on it without seeding the big database. */
-function onlySetting(): "feedback" | undefined {
+const SECTIONS = ["feedback", "photos"] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** `--only feedback|photos`: one self-contained section, to iterate on it without seeding the big database. */
+function onlySetting(): Section | undefined {
   const args = process.argv.slice(2);
   const i = args.indexOf("--only");
   if (i === -1) return undefined;
-  if (args[i + 1] !== "feedback") throw new Error("--only takes one section: npm run bench -- --only feedback");
-  return "feedback";
+  const section = SECTIONS.find((s) => s === args[i + 1]);
+  if (!section) throw new Error(`--only takes one section: npm run bench -- --only ${SECTIONS.join("|")}`);
+  return section;
 }
 
 function dropsSetting(): number {
@@ -46,8 +54,19 @@ function dropsSetting(): number {
   return n;
 }
 
-async function main(cleanup: Cleanup, only: "feedback" | undefined): Promise<void> {
+function photosSetting(): { photos: number; addedMs: number } {
+  const raw = process.env.BENCH_PHOTOS ?? "500";
+  const photos = Number(raw);
+  if (!Number.isInteger(photos) || photos < 12 || photos > 100_000) throw new Error(`BENCH_PHOTOS=${raw}: use a whole number from 12 to 100000`);
+  const rawMs = process.env.BENCH_PHOTOS_RTT_MS ?? "0";
+  const addedMs = Number(rawMs);
+  if (!Number.isInteger(addedMs) || addedMs < 0 || addedMs > 5_000) throw new Error(`BENCH_PHOTOS_RTT_MS=${rawMs}: use a whole number of milliseconds from 0 to 5000`);
+  return { photos, addedMs };
+}
+
+async function main(cleanup: Cleanup, only: Section | undefined): Promise<void> {
   const drops = dropsSetting();
+  const photos = photosSetting();
   const cpu = os.cpus()[0]?.model.trim() ?? "unknown CPU";
   line(`wa-monitor bench — Node ${process.version}, ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM`);
   line(pgSettingsLine());
@@ -55,6 +74,7 @@ async function main(cleanup: Cleanup, only: "feedback" | undefined): Promise<voi
   const rig = await startRig(cleanup);
   line(`cluster, proxy ready in ${secs(performance.now() - t0)} (${rig.dir})`);
   if (only === "feedback") return benchFeedbackSection(rig, cleanup);
+  if (only === "photos") return benchPhotosSection(rig, cleanup, photos);
 
   const ingestUrl = await rig.database("bench_ingest");
   const ingestCall = workerClient(edgeEnv(rig, ingestUrl));
@@ -72,6 +92,7 @@ async function main(cleanup: Cleanup, only: "feedback" | undefined): Promise<voi
 
   const edge = await serveWorker(env, cleanup);
   await benchAgent(edge, sql, path.join(rig.dir, "agent"), cleanup, { latencyRuns: 30, messages: 5_000, pollMs: 10, maxFeedPolls: 4 });
+  await benchPhotosSection(rig, cleanup, photos);
 
   await benchFeedbackSection(rig, cleanup);
 
@@ -93,6 +114,14 @@ async function benchFeedbackSection(rig: Rig, cleanup: Cleanup): Promise<void> {
     { pollers: 4, limit: 500 },
     { pollers: 4, limit: 50 },
   ]);
+}
+
+/** Photos on a database of their own: the figure is the uploader and the edge's photo routes, whatever BENCH_DROPS. */
+async function benchPhotosSection(rig: Rig, cleanup: Cleanup, photos: { photos: number; addedMs: number }): Promise<void> {
+  const photosUrl = await rig.database("bench_photos");
+  const dir = path.join(rig.dir, "photos");
+  await mkdir(dir, { recursive: true });
+  await benchPhotos(edgeEnv(rig, photosUrl), dir, cleanup, photos);
 }
 
 const cleanup = new Cleanup();

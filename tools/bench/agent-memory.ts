@@ -7,7 +7,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
-import { startAgentProcess } from "../agent-process.ts";
+import { startAgentProcess, type AgentProcess } from "../agent-process.ts";
 import { freePort } from "../ports.ts";
 import { AGENT_TOKEN, PROJECTS } from "./rig.ts";
 import { sleep } from "./measure.ts";
@@ -34,9 +34,10 @@ export interface MemoryResult {
 }
 
 // Decimal megabytes: the issue's "120 MB" read the strict way.
-const MB = 1e6;
+export const MB = 1e6;
 
-async function memoryOf(pid: number, file: string) {
+/** The agent's process.memoryUsage() after GC settled, as the probe (memory-probe.ts) loaded beside it reports it. */
+export async function memoryOf(pid: number, file: string) {
   await writeFile(file, "");
   process.kill(pid, "SIGUSR2");
   for (let i = 0; i < 100; i++) {
@@ -48,10 +49,54 @@ async function memoryOf(pid: number, file: string) {
 }
 
 /** VmRSS (now) or VmHWM (peak) of a process, MB. */
-async function residentOf(pid: number, field: "VmRSS" | "VmHWM"): Promise<number> {
+export async function residentOf(pid: number, field: "VmRSS" | "VmHWM"): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
   const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1];
   return kb ? (Number(kb) * 1024) / MB : NaN;
+}
+
+/** Starts VmHWM over from the current RSS (Linux clear_refs 5), so the next read is the peak of what follows. */
+export async function resetPeak(pid: number): Promise<void> {
+  await writeFile(`/proc/${pid}/clear_refs`, "5");
+}
+
+/** Resident MB of the process's brk heap, glibc malloc's main arena: where freed C memory stays if it cannot be trimmed. */
+export async function mallocHeapOf(pid: number): Promise<number> {
+  const smaps = await readFile(`/proc/${pid}/smaps`, "utf8").catch(() => "");
+  const kb = /\[heap\]\n(?:.*\n)*?Rss:\s+(\d+) kB/.exec(smaps)?.[1];
+  return kb ? (Number(kb) * 1024) / MB : 0;
+}
+
+export interface ProbedAgentOptions {
+  edgeUrl: string;
+  /** Its store goes in `data` under this. */
+  dir: string;
+  configFile: string;
+  /** Where the probe writes on SIGUSR2 (memoryOf). */
+  memoryFile: string;
+  /** The agent's first 20 log lines, to explain a failed run. */
+  warnings: string[];
+  /** More environment, or other values (LOG_LEVEL is warn unless given). */
+  env?: Record<string, string>;
+}
+
+/** The real entry point (agent/src/main.ts) in a child process on the simulator transport, the memory probe beside it. */
+export async function startProbedAgent(opts: ProbedAgentOptions): Promise<AgentProcess> {
+  return startAgentProcess({
+    adminPort: await freePort(),
+    env: {
+      AGENT_TOKEN,
+      EDGE_URL: opts.edgeUrl,
+      DATA_DIR: path.join(opts.dir, "data"),
+      AGENT_CONFIG: opts.configFile,
+      WA_TRANSPORT: "simulator",
+      LOG_LEVEL: "warn",
+      NODE_OPTIONS: `--expose-gc --import=${PROBE}`,
+      BENCH_MEMORY_FILE: opts.memoryFile,
+      ...opts.env,
+    },
+    log: (l) => void (opts.warnings.length < 20 && opts.warnings.push(l)),
+  });
 }
 
 async function post(adminUrl: string, from: number, count: number) {
@@ -82,20 +127,7 @@ export async function measureAgentMemory(edgeUrl: string, dir: string, messages:
     stringify({ sessions: SESSIONS.map((name) => ({ name, role: name === "sender" ? "sender" : "capture" })), projects: PROJECTS }),
   );
   const warnings: string[] = [];
-  const agent = await startAgentProcess({
-    adminPort: await freePort(),
-    env: {
-      AGENT_TOKEN,
-      EDGE_URL: edgeUrl,
-      DATA_DIR: path.join(dir, "data"),
-      AGENT_CONFIG: configFile,
-      WA_TRANSPORT: "simulator",
-      LOG_LEVEL: "warn",
-      NODE_OPTIONS: `--expose-gc --import=${PROBE}`,
-      BENCH_MEMORY_FILE: memoryFile,
-    },
-    log: (l) => void (warnings.length < 20 && warnings.push(l)),
-  });
+  const agent = await startProbedAgent({ edgeUrl, dir, configFile, memoryFile, warnings });
   try {
     const start = await memoryOf(agent.pid, memoryFile);
     const t0 = performance.now();

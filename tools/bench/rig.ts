@@ -182,8 +182,11 @@ export interface EdgeServer {
   counts: Map<string, number>;
 }
 
+/** Stands between the server and the Worker: answers a request itself, or passes it on with `next`. */
+export type EdgeIntercept = (req: Request, next: () => Promise<Response>) => Promise<Response>;
+
 /** The Worker over HTTP on 127.0.0.1, as the agent reaches it in production (minus workerd). */
-export async function serveWorker(env: Env, cleanup: Cleanup): Promise<EdgeServer> {
+export async function serveWorker(env: Env, cleanup: Cleanup, intercept?: EdgeIntercept): Promise<EdgeServer> {
   const counts = new Map<string, number>();
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve(
@@ -191,7 +194,7 @@ export async function serveWorker(env: Env, cleanup: Cleanup): Promise<EdgeServe
         hostname: "127.0.0.1",
         port: 0,
         fetch: async (req: Request) => {
-          const res = await callWorker(req, env);
+          const res = intercept ? await intercept(req, () => callWorker(req, env)) : await callWorker(req, env);
           if (res.ok) {
             const key = `${req.method} ${new URL(req.url).pathname}`;
             counts.set(key, (counts.get(key) ?? 0) + 1);
