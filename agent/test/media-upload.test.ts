@@ -190,4 +190,36 @@ describe("image uploads to the edge", () => {
     await uploaded(agent, 1);
     expect(agent.db.prepare("SELECT result FROM outbox").get()).toEqual({ result: "new" });
   });
+
+  it("keeps a few photos' bytes going up at once, never more, so a distant edge does not bound uploads", async () => {
+    const agent = await start();
+    // Photo requests fail until all ten are downloaded, so one pass has them all to upload. Then each PUT is held at
+    // the edge (stored, its answer not yet sent) until the test lets it go.
+    let photosDown = true;
+    edge!.beforeHandle = async (req) =>
+      photosDown && new URL(req.url).pathname.startsWith("/v1/agent/photos") ? new Response("{}", { status: 503 }) : undefined;
+    let inFlight = 0;
+    let most = 0;
+    const waiting: (() => void)[] = [];
+    edge!.afterHandle = async (req) => {
+      if (req.method !== "PUT") return;
+      most = Math.max(most, ++inFlight);
+      await new Promise<void>((r) => waiting.push(r));
+      inFlight--;
+    };
+    const photos = Array.from({ length: 10 }, (_, i) => jpeg(`parallel-${i}`));
+    await simulate(agent.adminUrl, photos.map((p, i) => ({ session: "primary", id: `IMG-PAR-${i}`, text: "", image: image(p) })));
+    await eventually(() => health(agent), (h) => h.media.downloaded === 10 && h.uploads.offline);
+    photosDown = false;
+    // Several PUTs are held at once: the uploader did not wait for one answer before the next request.
+    await eventually(async () => waiting.length, (n) => n === 4);
+    const release = setInterval(() => waiting.splice(0).forEach((r) => r()), 20);
+    try {
+      await uploaded(agent, 10);
+    } finally {
+      clearInterval(release);
+    }
+    expect(most).toBe(4);
+    expect(puts().sort()).toEqual(photos.map((p) => `PUT /v1/agent/photos/blobs/${sha256(p)}`).sort());
+  });
 });

@@ -21,6 +21,10 @@ import { photoRecordOf, type PhotoRecordDeps } from "./photo-record.ts";
 const DROPS_FIRST_WAIT_MS = 250;
 /** The edge's limit per request. */
 const MAX_RECORDS_PER_POST = 100;
+/** Photos whose bytes go up at once. Each costs the edge's round trip or two (HEAD, PUT), so one at a time would
+ * bound uploads by the distance to the edge; a few keep the line busy, and a drop arriving waits for at most these
+ * (no new one starts while drops are due). */
+const BLOB_CONCURRENCY = 4;
 /** Under the edge's 1 MiB body limit, with room for the envelope (thumbnails make records up to ~100 KB). */
 const MAX_POST_BYTES = 900 * 1024;
 
@@ -104,6 +108,38 @@ export function startMediaUploads(opts: MediaUploaderOptions) {
     }
   }
 
+  /**
+   * Makes sure the edge has each of these contents, BLOB_CONCURRENCY at a time; answers the refused ones with why,
+   * and whether it stopped early for drops. An error (the edge unreachable or failing) stops it starting more and is
+   * thrown once those in flight are over.
+   */
+  async function ensureBlobs(blobs: Map<string, PhotoMimetype>, checkFirst: boolean): Promise<{ refused: Map<string, string>; yielded: boolean }> {
+    const queue = [...blobs];
+    const refused = new Map<string, string>();
+    let yielded = false;
+    let failed = false;
+    const worker = async () => {
+      for (let next = queue.shift(); next && !failed; next = queue.shift()) {
+        if (opts.dropsFirst()) {
+          yielded = true;
+          return;
+        }
+        const [sha256, mimetype] = next;
+        try {
+          const problem = await ensureBlob(sha256, mimetype, checkFirst);
+          if (problem) refused.set(sha256, problem);
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
+      }
+    };
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(BLOB_CONCURRENCY, queue.length) }, worker));
+    const error = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (error) throw error.reason;
+    return { refused, yielded };
+  }
+
   function settle(chunk: Item[], results: { status: string }[]): Item[] {
     const done: { id: number; result: UploadResult }[] = [];
     const unknown: UploadRow[] = [];
@@ -164,13 +200,9 @@ export function startMediaUploads(opts: MediaUploaderOptions) {
     }
 
     // The bytes, once per hash however many records share them.
-    const badBytes = new Map<string, string>();
     const types = new Map(items.flatMap((it) => (it.record.state === "stored" ? [[it.record.sha256!, it.record.mimetype!] as const] : [])));
-    for (const [sha256, mimetype] of types) {
-      if (opts.dropsFirst()) return { waitMs: DROPS_FIRST_WAIT_MS };
-      const problem = await ensureBlob(sha256, mimetype, true);
-      if (problem) badBytes.set(sha256, problem);
-    }
+    const { refused: badBytes, yielded } = await ensureBlobs(types, true);
+    if (yielded) return { waitMs: DROPS_FIRST_WAIT_MS };
     for (const [sha256, problem] of badBytes) {
       const rowsOf = items.filter((it) => it.record.sha256 === sha256).map((it) => it.row);
       deferRows(rowsOf, `the edge refuses the bytes: ${problem}`);
@@ -185,10 +217,8 @@ export function startMediaUploads(opts: MediaUploaderOptions) {
       // The edge lost the bytes, or HEAD said it had them before they went: upload them again, then the records.
       log.warn({ records: missing.length }, "edge answered missing_bytes; uploading the bytes again");
       const again = new Map(missing.map((it) => [it.record.sha256!, it.record.mimetype!] as const));
-      for (const [sha256, mimetype] of again) {
-        const problem = await ensureBlob(sha256, mimetype, false);
-        if (problem) badBytes.set(sha256, problem);
-      }
+      const { refused } = await ensureBlobs(again, false);
+      for (const [sha256, problem] of refused) badBytes.set(sha256, problem);
       const stillMissing = await post(missing.filter((it) => !badBytes.has(it.record.sha256!)));
       const unresolved = [...stillMissing, ...missing.filter((it) => badBytes.has(it.record.sha256!))];
       if (unresolved.length) deferRows(unresolved.map((it) => it.row), "the edge still lacks the bytes after they were uploaded again");
