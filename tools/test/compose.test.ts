@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { AGENT_MALLOC_ENV, AGENT_NODE_FLAGS } from "../agent-process.ts";
 import { ROOT } from "../edge-dev.ts";
 
 const composeText = readFileSync(path.join(ROOT, "compose.yaml"), "utf8");
@@ -27,6 +28,13 @@ function composeCli(): string[] | undefined {
   return undefined;
 }
 const cli = composeCli();
+
+describe("Dockerfile.agent", () => {
+  it("runs the agent as the local launcher does: the same Node flags and malloc settings", () => {
+    expect(dockerfile).toContain(`CMD ${JSON.stringify(["node", ...AGENT_NODE_FLAGS, "agent/src/main.ts"]).replaceAll(",", ", ")}`);
+    expect(imageEnv()).toMatchObject(AGENT_MALLOC_ENV);
+  });
+});
 
 describe("compose.yaml", () => {
   it("builds the agent's image and restarts it unless an operator stopped it", () => {
