@@ -179,11 +179,13 @@ describe("image uploads to the edge", () => {
     await simulate(agent.adminUrl, [{ session: "primary", id: "DROP-FIRST", text: "DR45678901 done" }]);
     await arrived;
     photosDown = false;
-    const photoRequests = () => edge!.requests.filter((r) => r.includes("/v1/agent/photos")).length;
-    const before = photoRequests();
+    // No bytes and no records go up. (A HEAD the uploader sent before the drop was stored may still arrive: it
+    // only asks; the PUT it would lead to waits for the drops.)
+    const uploadRequests = () => edge!.requests.filter((r) => r.startsWith("PUT /v1/agent/photos") || r === "POST /v1/agent/photos").length;
+    const before = uploadRequests();
     // Longer than the upload loop's longest backoff (400 ms): it would have tried again by now.
     await new Promise((r) => setTimeout(r, 1500));
-    expect(photoRequests()).toBe(before);
+    expect(uploadRequests()).toBe(before);
     expect((await health(agent)).uploads).toMatchObject({ pending: 1, uploaded: 0 });
 
     release();
@@ -221,5 +223,42 @@ describe("image uploads to the edge", () => {
     }
     expect(most).toBe(4);
     expect(puts().sort()).toEqual(photos.map((p) => `PUT /v1/agent/photos/blobs/${sha256(p)}`).sort());
+  });
+
+  it("sends no bytes after a HEAD whose answer came while drops were due", async () => {
+    const agent = await start();
+    // The HEAD is held at the edge; meanwhile a drop arrives and its delivery is held too.
+    let headArrived!: () => void;
+    const headSeen = new Promise<void>((r) => (headArrived = r));
+    let releaseHead!: () => void;
+    const headHeld = new Promise<void>((r) => (releaseHead = r));
+    let dropsArrived!: () => void;
+    const dropsSeen = new Promise<void>((r) => (dropsArrived = r));
+    let releaseDrops!: () => void;
+    const dropsHeld = new Promise<void>((r) => (releaseDrops = r));
+    const order: string[] = [];
+    edge!.afterHandle = async (req) => {
+      const path = new URL(req.url).pathname;
+      if (req.method === "HEAD" && path.startsWith("/v1/agent/photos/blobs/")) {
+        headArrived();
+        await headHeld;
+      }
+      if (path === "/v1/agent/drops") {
+        dropsArrived();
+        await dropsHeld;
+        order.push("drops answered");
+      }
+      if (req.method === "PUT") order.push("PUT");
+    };
+    await simulate(agent.adminUrl, [{ session: "primary", id: "IMG-RACE", text: "", image: image(jpeg("race")) }]);
+    await headSeen;
+    await simulate(agent.adminUrl, [{ session: "primary", id: "DROP-RACE", text: "DR56789012 done" }]);
+    await dropsSeen;
+    releaseHead();
+    // Time enough for a PUT to follow the HEAD's answer, if one were going to.
+    await new Promise((r) => setTimeout(r, 1000));
+    releaseDrops();
+    await uploaded(agent, 1);
+    expect(order).toEqual(["drops answered", "PUT"]);
   });
 });

@@ -25,6 +25,7 @@ const MAX_RECORDS_PER_POST = 100;
  * bound uploads by the distance to the edge; a few keep the line busy, and a drop arriving waits for at most these
  * (no new one starts while drops are due). */
 const BLOB_CONCURRENCY = 4;
+const YIELD = Symbol("drops first");
 /** Under the edge's 1 MiB body limit, with room for the envelope (thumbnails make records up to ~100 KB). */
 const MAX_POST_BYTES = 900 * 1024;
 
@@ -89,8 +90,9 @@ export function startMediaUploads(opts: MediaUploaderOptions) {
     );
   }
 
-  /** Makes sure the edge has the bytes; a refusal of them is answered, anything else thrown (the pass fails). */
-  async function ensureBlob(sha256: string, mimetype: PhotoMimetype, checkFirst: boolean): Promise<string | null> {
+  /** Makes sure the edge has the bytes; a refusal of them is answered, anything else thrown (the pass fails).
+   * YIELD: drops came in meanwhile, and the bytes did not go. */
+  async function ensureBlob(sha256: string, mimetype: PhotoMimetype, checkFirst: boolean): Promise<string | null | typeof YIELD> {
     if (checkFirst && (await edge.hasPhotoBlob(sha256))) {
       metrics.mediaBlobUploads.inc({ outcome: "present" });
       return null;
@@ -98,6 +100,11 @@ export function startMediaUploads(opts: MediaUploaderOptions) {
     const bytes = store.blob(sha256);
     if (!bytes) return "the bytes are no longer in the store";
     await opts.budget.take(bytes.length, abandon.signal);
+    // A drop may have come in while we asked the edge or waited for the budget: its delivery goes before these bytes.
+    if (opts.dropsFirst()) {
+      opts.budget.spend(-bytes.length);
+      return YIELD;
+    }
     try {
       const r = await edge.putPhotoBlob(sha256, bytes, mimetype);
       metrics.mediaBlobUploads.inc({ outcome: r.stored ? "stored" : "present" });
@@ -127,6 +134,10 @@ export function startMediaUploads(opts: MediaUploaderOptions) {
         const [sha256, mimetype] = next;
         try {
           const problem = await ensureBlob(sha256, mimetype, checkFirst);
+          if (problem === YIELD) {
+            yielded = true;
+            return;
+          }
           if (problem) refused.set(sha256, problem);
         } catch (err) {
           failed = true;
