@@ -167,6 +167,41 @@ describe("captions and replies", () => {
   });
 });
 
+describe("a caption edited after the photo was posted", () => {
+  // WhatsApp lets a caption be edited (for 15 minutes). The agent delivers the drops an edit names as drop messages
+  // of the message it edits — the photo's own message id — at the edit's time; the photo's record keeps the caption
+  // it was first sent with, so its captionDrops do not name them.
+  it("links the photo by caption to the drop its edited caption names, over its sender's nearest drop message", async () => {
+    const who = sender(60);
+    await post(who, ["DR60000001"], at("10:00"));
+    const messageId = `img-edited-${Math.random().toString(36).slice(2)}`;
+    const p = await photo(who, at("10:30"), { messageId, caption: "house" });
+    expect(await photos.linksOf(p)).toEqual([["DR60000001", "sender_window"]]);
+    const r = await edge.agent("POST", "/v1/agent/drops", {
+      submissions: [submission({ ...who, messageId, dropNumber: "DR60000002", text: "DR60000002 house", sentAt: at("10:31") })],
+    });
+    expect(r.body.results.map((x: { status: string }) => x.status)).toEqual(["new"]);
+    expect(await photos.linksOf(p)).toEqual([["DR60000002", "caption"]]);
+    expect(await photos.relinkAll()).toBe(0);
+  });
+
+  it("links it even when the edit comes later than the window after the photo, and keeps the caption's own drops", async () => {
+    const narrow = await edgeHarness({ PHOTO_WINDOW_MINUTES: "5" });
+    expect((await narrow.agent("PUT", "/v1/agent/projects", { projects: PROJECTS })).status).toBe(200);
+    const fixtures = photoFixtures(narrow);
+    const who = sender(61);
+    expect((await narrow.agent("POST", "/v1/agent/drops", { submissions: [submission({ ...who, dropNumber: "DR61000001", sentAt: at("10:00") })] })).status).toBe(200);
+    const messageId = `img-edited-${Math.random().toString(36).slice(2)}`;
+    const p = await fixtures.addPhoto({ ...who, messageId, sentAt: at("10:02"), caption: "DR61000001 pole", captionDrops: ["DR61000001"] });
+    const edit = submission({ ...who, messageId, dropNumber: "DR61000002", text: "DR61000001 DR61000002 pole", sentAt: at("10:14") });
+    expect((await narrow.agent("POST", "/v1/agent/drops", { submissions: [edit] })).status).toBe(200);
+    expect(await fixtures.linksOf(p)).toEqual([
+      ["DR61000001", "caption"],
+      ["DR61000002", "caption"],
+    ]);
+  });
+});
+
 describe("links by hand", () => {
   it("a manual link wins over every rule and stays when drop messages arrive; a manual unlink sticks too", async () => {
     const who = sender(30);
