@@ -205,6 +205,19 @@ describe("POST /v1/agent/photos", () => {
     expect(await query(edge.databaseUrl, "SELECT count(*)::int AS n FROM photos WHERE chat_jid = $1", [stranger.chatJid])).toEqual([{ n: 0 }]);
   });
 
+  it("records an image whose WhatsApp dimensions do not fit (uint32 there) with them unknown, not refusing the batch", async () => {
+    // A refused batch is split by the agent down to the one record, which then waits forever: the photo never arrives.
+    const huge = record({ state: "too_large", width: 2 ** 32 - 1, height: 2 ** 31 });
+    const fits = record({ state: "too_large", width: 2 ** 31 - 1, height: 1200 });
+    const r = await edge.agent("POST", "/v1/agent/photos", { photos: [huge, fits] });
+    expect([r.status, r.body.results?.map((x: { status: string }) => x.status)]).toEqual([200, ["new", "new"]]);
+    const rows = await query(edge.databaseUrl, "SELECT message_id, width, height FROM photos WHERE message_id = ANY($1) ORDER BY message_id", [[huge.messageId, fits.messageId]]);
+    expect(rows).toEqual([
+      { message_id: huge.messageId, width: null, height: null },
+      { message_id: fits.messageId, width: 2 ** 31 - 1, height: 1200 },
+    ]);
+  });
+
   it("answers 400 for bad records and 401 without the agent token, and changes nothing", async () => {
     const before = await photoCount();
     const bad = [
