@@ -218,6 +218,15 @@ describe("POST /v1/agent/photos", () => {
     ]);
   });
 
+  it("keeps an empty thumbnail as none: its thumbnail route answers 404, not an empty JPEG", async () => {
+    const rec = record({ state: "too_large", thumbnail: "" }); // "" is base64 for no bytes
+    expect((await edge.agent("POST", "/v1/agent/photos", { photos: [rec] })).body.results).toEqual([{ messageId: rec.messageId, status: "new" }]);
+    const [row] = await query(edge.databaseUrl, "SELECT id::text AS id, thumbnail FROM photos WHERE message_id = $1", [rec.messageId]);
+    expect(row.thumbnail).toBeNull();
+    const r = await edge.call("GET", `/v1/photos/${row.id}/thumbnail`, { token: DASHBOARD_TOKEN });
+    expect([r.status, r.body.error?.code]).toEqual([404, "not_found"]);
+  });
+
   it("answers 400 for bad records and 401 without the agent token, and changes nothing", async () => {
     const before = await photoCount();
     const bad = [

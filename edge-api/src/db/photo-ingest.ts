@@ -84,7 +84,8 @@ const toRow = (p: PhotoRecord) => ({
   quoted_id: p.quotedId,
   caption_drops: p.captionDrops,
   quoted_drops: p.quotedDrops,
-  thumbnail: p.thumbnail,
+  // "" is valid base64 for no bytes: no thumbnail, rather than an empty one served as a JPEG.
+  thumbnail: p.thumbnail || null,
   // Computed here, from the one keyword map in shared, and kept: the caption of a message never changes.
   suggested_step: suggestStep(p.caption),
 });
