@@ -1,7 +1,7 @@
 // The dashboard's photos when the network misbehaves, in Chromium against the Worker under `wrangler dev`: a
-// thumbnail load that fails after the reviewer left the drop and came back. The network is made to fail in the
-// browser (Playwright's request routing); what does reach the edge is the real Worker on a real database and R2.
-// blob: URLs are watched at the page's URL.createObjectURL/revokeObjectURL.
+// thumbnail load that fails after the reviewer left the drop and came back, and a step change that does not reach
+// the edge. The network is made to fail in the browser (Playwright's request routing); what does reach the edge is
+// the real Worker on a real database and R2. blob: URLs are watched at the page's URL.createObjectURL/revokeObjectURL.
 import { createHash } from "node:crypto";
 import sharp from "sharp";
 import type { Route } from "playwright-core";
@@ -95,5 +95,17 @@ describe("photos on the dashboard when the network misbehaves", () => {
     await rig.page.click("#close");
     await expect.poll(async () => { const u = await urls(); return u.created.filter((c) => !u.revoked.includes(c)); }).toEqual([]);
     expect((await urls()).created.length).toBeGreaterThan(0);
+  });
+
+  it("shows a step change that did not reach the edge as not made, and says why", async () => {
+    await open(DROP_A);
+    const select = `#d-photos figure[data-photo="${photoId}"] select.step`;
+    expect(await rig.page.inputValue(select)).toBe("");
+    await rig.page.route(`**/v1/photos/${photoId}`, (route) => void (route.request().method() === "PATCH" ? route.abort("failed") : route.continue()));
+    await rig.page.selectOption(select, "house_photo");
+    await expect.poll(() => rig.page.textContent("#error")).not.toBe("");
+    expect((await rig.call(DASHBOARD_TOKEN, "GET", `/v1/drops/${DROP_A}`)).photos[0].step).toBeNull();
+    await expect.poll(() => rig.page.inputValue(select)).toBe("");
+    await rig.page.unroute(`**/v1/photos/${photoId}`);
   });
 });
