@@ -94,6 +94,19 @@ describe("the sender's nearest drop message", () => {
     ]);
   });
 
+  it("counts a resubmission as a drop message: the photos after it go to the drop posted again, also when it arrives late", async () => {
+    const ayanda = sender(10, "Ayanda");
+    await post(ayanda, ["DR18000001"], at("08:00"));
+    await post(ayanda, ["DR18000002"], at("09:00"));
+    const p = await photo(ayanda, at("09:40"));
+    expect(await photos.linksOf(p)).toEqual([["DR18000002", "sender_window"]]);
+    // DR18000001 posted again at 09:30 (its photos redone), delivered only now: the nearest message before the photo.
+    const again = await edge.agent("POST", "/v1/agent/drops", { submissions: [submission({ ...ayanda, dropNumber: "DR18000001", sentAt: at("09:30") })] });
+    expect(again.body.results.map((x: { status: string }) => x.status)).toEqual(["resubmission"]);
+    expect(await photos.linksOf(p)).toEqual([["DR18000001", "sender_window"]]);
+    expect(await photos.relinkAll()).toBe(0);
+  });
+
   it("keeps to the window, its edges included: PHOTO_WINDOW_MINUTES (60) before and after", async () => {
     const zanele = sender(7, "Zanele");
     await post(zanele, ["DR16000001"], at("14:00"));
