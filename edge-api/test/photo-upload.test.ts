@@ -218,6 +218,16 @@ describe("POST /v1/agent/photos", () => {
     ]);
   });
 
+  it("serves no bytes for a record not stored, even one naming bytes R2 holds: 404 as for any photo kept without them", async () => {
+    const photo = jpegOf(30_000);
+    expect((await put(photo)).status).toBe(200);
+    const rec = record({ state: "failed", sha256: sha256(photo), mimetype: "image/jpeg", bytes: photo.length });
+    expect((await edge.agent("POST", "/v1/agent/photos", { photos: [rec] })).body.results[0].status).toBe("new");
+    const [{ id }] = await query(edge.databaseUrl, "SELECT id::text AS id FROM photos WHERE message_id = $1", [rec.messageId]);
+    const r = await edge.call("GET", `/v1/photos/${id}`, { token: DASHBOARD_TOKEN });
+    expect([r.status, r.body.error?.code]).toEqual([404, "not_found"]);
+  });
+
   it("keeps an empty thumbnail as none: its thumbnail route answers 404, not an empty JPEG", async () => {
     const rec = record({ state: "too_large", thumbnail: "" }); // "" is base64 for no bytes
     expect((await edge.agent("POST", "/v1/agent/photos", { photos: [rec] })).body.results).toEqual([{ messageId: rec.messageId, status: "new" }]);
