@@ -215,6 +215,43 @@ describe("a caption edited after the photo was posted", () => {
   });
 });
 
+describe("a drop message edited to name another drop", () => {
+  it("links the photos of the message's window to the added drop too, however far the edit is from them", async () => {
+    const who = sender(62);
+    const messageId = await post(who, ["DR62000001"], at("10:00"));
+    const before = await photo(who, at("09:05")); // linked to the first message within the window after it
+    const after = await photo(who, at("10:50"));
+    expect(await photos.linksOf(before)).toEqual([["DR62000001", "sender_window"]]);
+    // Edited at 10:14 to name DR62000002 as well: delivered as a drop message of the same id, at the edit's time —
+    // 69 minutes after the first photo, so outside the window around the edit.
+    const edit = submission({ ...who, messageId, dropNumber: "DR62000002", text: "DR62000001 DR62000002 done", sentAt: at("10:14") });
+    expect((await edge.agent("POST", "/v1/agent/drops", { submissions: [edit] })).body.results[0].status).toBe("new");
+    for (const p of [before, after]) {
+      expect(await photos.linksOf(p)).toEqual([
+        ["DR62000001", "sender_window"],
+        ["DR62000002", "sender_window"],
+      ]);
+    }
+    expect(await photos.relinkAll()).toBe(0);
+  });
+
+  it("does the same when the edit is delivered before the message it edits (a catch-up in another order)", async () => {
+    const who = sender(63);
+    const messageId = `msg-edited-late-${Math.random().toString(36).slice(2)}`;
+    const edit = submission({ ...who, messageId, dropNumber: "DR63000002", text: "DR63000001 DR63000002 done", sentAt: at("10:14") });
+    expect((await edge.agent("POST", "/v1/agent/drops", { submissions: [edit] })).status).toBe(200);
+    const p = await photo(who, at("11:10")); // the edit is its nearest drop message; 70 minutes after the original
+    expect(await photos.linksOf(p)).toEqual([["DR63000002", "sender_window"]]);
+    const original = submission({ ...who, messageId, dropNumber: "DR63000001", text: "DR63000001 done", sentAt: at("10:00") });
+    expect((await edge.agent("POST", "/v1/agent/drops", { submissions: [original] })).status).toBe(200);
+    expect(await photos.linksOf(p)).toEqual([
+      ["DR63000001", "sender_window"],
+      ["DR63000002", "sender_window"],
+    ]);
+    expect(await photos.relinkAll()).toBe(0);
+  });
+});
+
 describe("links by hand", () => {
   it("a manual link wins over every rule and stays when drop messages arrive; a manual unlink sticks too", async () => {
     const who = sender(30);

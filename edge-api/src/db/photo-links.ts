@@ -33,7 +33,8 @@ export interface RelinkScope {
   senders?: { chatJid: string; senderJid: string; senderPhone?: string | null; from: string; to: string }[];
   /** Photos whose caption or quoted message names one of these drops (drops just created). */
   dropNumbers?: string[];
-  /** Photos of these messages: drop messages with a photo's own message id (an edited caption) were just added. */
+  /** Messages that just got drop messages: their photos (an edited caption) and the photos in the sender windows
+   * of all their posts (an edited drop message, delivered at the edit's time) are recomputed. */
   messages?: { chatJid: string; messageId: string }[];
 }
 
@@ -78,6 +79,16 @@ const RELINK = /* sql */ `
     SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
       AS w (chat_jid, sender_jid, sender_phone, from_at, to_at)
   ),
+  messages AS (
+    SELECT DISTINCT * FROM unnest($9::text[], $10::text[]) AS m (chat_jid, message_id)
+  ),
+  edited_posts AS (
+    -- The posts of messages posted at more than one time (an edit comes at its own time): the windows above are
+    -- around this batch's posts only, and every post of such a message may be the nearest of photos around it.
+    SELECT s.chat_jid, s.sender_jid, s.sender_phone, s.sent_at
+    FROM messages m JOIN submissions s ON s.chat_jid = m.chat_jid AND s.message_id = m.message_id
+    WHERE (SELECT count(DISTINCT x.sent_at) FROM submissions x WHERE x.chat_jid = m.chat_jid AND x.message_id = m.message_id) > 1
+  ),
   scope AS (
     SELECT p.id FROM photos p WHERE p.id = ANY($1::bigint[])
     UNION
@@ -90,8 +101,13 @@ const RELINK = /* sql */ `
     -- The expression of photos_named_drops_idx.
     SELECT p.id FROM photos p WHERE (p.caption_drops || p.quoted_drops) && $7::text[]
     UNION
-    SELECT p.id FROM unnest($9::text[], $10::text[]) AS m (chat_jid, message_id)
-    JOIN photos p ON p.chat_jid = m.chat_jid AND p.message_id = m.message_id
+    SELECT p.id FROM messages m JOIN photos p ON p.chat_jid = m.chat_jid AND p.message_id = m.message_id
+    UNION
+    SELECT p.id FROM edited_posts s JOIN photos p ON p.chat_jid = s.chat_jid AND p.sender_jid = s.sender_jid
+     AND p.sent_at BETWEEN s.sent_at - make_interval(mins => $8::int) AND s.sent_at + make_interval(mins => $8::int)
+    UNION
+    SELECT p.id FROM edited_posts s JOIN photos p ON p.chat_jid = s.chat_jid AND p.sender_phone = s.sender_phone
+     AND p.sent_at BETWEEN s.sent_at - make_interval(mins => $8::int) AND s.sent_at + make_interval(mins => $8::int)
   ),
   photo AS (
     SELECT p.id, p.chat_jid, p.message_id, p.sender_jid, p.sender_phone, p.sent_at, p.caption_drops, p.quoted_drops,
