@@ -94,6 +94,19 @@ describe("the sender's nearest drop message", () => {
     ]);
   });
 
+  it("counts a resubmission as a drop message: the photos after it go to the drop posted again, also when it arrives late", async () => {
+    const ayanda = sender(10, "Ayanda");
+    await post(ayanda, ["DR18000001"], at("08:00"));
+    await post(ayanda, ["DR18000002"], at("09:00"));
+    const p = await photo(ayanda, at("09:40"));
+    expect(await photos.linksOf(p)).toEqual([["DR18000002", "sender_window"]]);
+    // DR18000001 posted again at 09:30 (its photos redone), delivered only now: the nearest message before the photo.
+    const again = await edge.agent("POST", "/v1/agent/drops", { submissions: [submission({ ...ayanda, dropNumber: "DR18000001", sentAt: at("09:30") })] });
+    expect(again.body.results.map((x: { status: string }) => x.status)).toEqual(["resubmission"]);
+    expect(await photos.linksOf(p)).toEqual([["DR18000001", "sender_window"]]);
+    expect(await photos.relinkAll()).toBe(0);
+  });
+
   it("keeps to the window, its edges included: PHOTO_WINDOW_MINUTES (60) before and after", async () => {
     const zanele = sender(7, "Zanele");
     await post(zanele, ["DR16000001"], at("14:00"));
@@ -164,6 +177,78 @@ describe("captions and replies", () => {
     await post(sender(25), ["DR22000009", "DR22000008"], at("20:00"), { chatJid: PROJECTS[1]!.groupJid });
     expect(await photos.linksOf(captioned)).toEqual([["DR22000009", "caption"]]);
     expect(await photos.linksOf(replying)).toEqual([["DR22000008", "reply"]]);
+  });
+});
+
+describe("a caption edited after the photo was posted", () => {
+  // WhatsApp lets a caption be edited (for 15 minutes). The agent delivers the drops an edit names as drop messages
+  // of the message it edits — the photo's own message id — at the edit's time; the photo's record keeps the caption
+  // it was first sent with, so its captionDrops do not name them.
+  it("links the photo by caption to the drop its edited caption names, over its sender's nearest drop message", async () => {
+    const who = sender(60);
+    await post(who, ["DR60000001"], at("10:00"));
+    const messageId = `img-edited-${Math.random().toString(36).slice(2)}`;
+    const p = await photo(who, at("10:30"), { messageId, caption: "house" });
+    expect(await photos.linksOf(p)).toEqual([["DR60000001", "sender_window"]]);
+    const r = await edge.agent("POST", "/v1/agent/drops", {
+      submissions: [submission({ ...who, messageId, dropNumber: "DR60000002", text: "DR60000002 house", sentAt: at("10:31") })],
+    });
+    expect(r.body.results.map((x: { status: string }) => x.status)).toEqual(["new"]);
+    expect(await photos.linksOf(p)).toEqual([["DR60000002", "caption"]]);
+    expect(await photos.relinkAll()).toBe(0);
+  });
+
+  it("links it even when the edit comes later than the window after the photo, and keeps the caption's own drops", async () => {
+    const narrow = await edgeHarness({ PHOTO_WINDOW_MINUTES: "5" });
+    expect((await narrow.agent("PUT", "/v1/agent/projects", { projects: PROJECTS })).status).toBe(200);
+    const fixtures = photoFixtures(narrow);
+    const who = sender(61);
+    expect((await narrow.agent("POST", "/v1/agent/drops", { submissions: [submission({ ...who, dropNumber: "DR61000001", sentAt: at("10:00") })] })).status).toBe(200);
+    const messageId = `img-edited-${Math.random().toString(36).slice(2)}`;
+    const p = await fixtures.addPhoto({ ...who, messageId, sentAt: at("10:02"), caption: "DR61000001 pole", captionDrops: ["DR61000001"] });
+    const edit = submission({ ...who, messageId, dropNumber: "DR61000002", text: "DR61000001 DR61000002 pole", sentAt: at("10:14") });
+    expect((await narrow.agent("POST", "/v1/agent/drops", { submissions: [edit] })).status).toBe(200);
+    expect(await fixtures.linksOf(p)).toEqual([
+      ["DR61000001", "caption"],
+      ["DR61000002", "caption"],
+    ]);
+  });
+});
+
+describe("a drop message edited to name another drop", () => {
+  it("links the photos of the message's window to the added drop too, however far the edit is from them", async () => {
+    const who = sender(62);
+    const messageId = await post(who, ["DR62000001"], at("10:00"));
+    const before = await photo(who, at("09:05")); // linked to the first message within the window after it
+    const after = await photo(who, at("10:50"));
+    expect(await photos.linksOf(before)).toEqual([["DR62000001", "sender_window"]]);
+    // Edited at 10:14 to name DR62000002 as well: delivered as a drop message of the same id, at the edit's time —
+    // 69 minutes after the first photo, so outside the window around the edit.
+    const edit = submission({ ...who, messageId, dropNumber: "DR62000002", text: "DR62000001 DR62000002 done", sentAt: at("10:14") });
+    expect((await edge.agent("POST", "/v1/agent/drops", { submissions: [edit] })).body.results[0].status).toBe("new");
+    for (const p of [before, after]) {
+      expect(await photos.linksOf(p)).toEqual([
+        ["DR62000001", "sender_window"],
+        ["DR62000002", "sender_window"],
+      ]);
+    }
+    expect(await photos.relinkAll()).toBe(0);
+  });
+
+  it("does the same when the edit is delivered before the message it edits (a catch-up in another order)", async () => {
+    const who = sender(63);
+    const messageId = `msg-edited-late-${Math.random().toString(36).slice(2)}`;
+    const edit = submission({ ...who, messageId, dropNumber: "DR63000002", text: "DR63000001 DR63000002 done", sentAt: at("10:14") });
+    expect((await edge.agent("POST", "/v1/agent/drops", { submissions: [edit] })).status).toBe(200);
+    const p = await photo(who, at("11:10")); // the edit is its nearest drop message; 70 minutes after the original
+    expect(await photos.linksOf(p)).toEqual([["DR63000002", "sender_window"]]);
+    const original = submission({ ...who, messageId, dropNumber: "DR63000001", text: "DR63000001 done", sentAt: at("10:00") });
+    expect((await edge.agent("POST", "/v1/agent/drops", { submissions: [original] })).status).toBe(200);
+    expect(await photos.linksOf(p)).toEqual([
+      ["DR63000001", "sender_window"],
+      ["DR63000002", "sender_window"],
+    ]);
+    expect(await photos.relinkAll()).toBe(0);
   });
 });
 

@@ -205,6 +205,38 @@ describe("POST /v1/agent/photos", () => {
     expect(await query(edge.databaseUrl, "SELECT count(*)::int AS n FROM photos WHERE chat_jid = $1", [stranger.chatJid])).toEqual([{ n: 0 }]);
   });
 
+  it("records an image whose WhatsApp dimensions do not fit (uint32 there) with them unknown, not refusing the batch", async () => {
+    // A refused batch is split by the agent down to the one record, which then waits forever: the photo never arrives.
+    const huge = record({ state: "too_large", width: 2 ** 32 - 1, height: 2 ** 31 });
+    const fits = record({ state: "too_large", width: 2 ** 31 - 1, height: 1200 });
+    const r = await edge.agent("POST", "/v1/agent/photos", { photos: [huge, fits] });
+    expect([r.status, r.body.results?.map((x: { status: string }) => x.status)]).toEqual([200, ["new", "new"]]);
+    const rows = await query(edge.databaseUrl, "SELECT message_id, width, height FROM photos WHERE message_id = ANY($1) ORDER BY message_id", [[huge.messageId, fits.messageId]]);
+    expect(rows).toEqual([
+      { message_id: huge.messageId, width: null, height: null },
+      { message_id: fits.messageId, width: 2 ** 31 - 1, height: 1200 },
+    ]);
+  });
+
+  it("serves no bytes for a record not stored, even one naming bytes R2 holds: 404 as for any photo kept without them", async () => {
+    const photo = jpegOf(30_000);
+    expect((await put(photo)).status).toBe(200);
+    const rec = record({ state: "failed", sha256: sha256(photo), mimetype: "image/jpeg", bytes: photo.length });
+    expect((await edge.agent("POST", "/v1/agent/photos", { photos: [rec] })).body.results[0].status).toBe("new");
+    const [{ id }] = await query(edge.databaseUrl, "SELECT id::text AS id FROM photos WHERE message_id = $1", [rec.messageId]);
+    const r = await edge.call("GET", `/v1/photos/${id}`, { token: DASHBOARD_TOKEN });
+    expect([r.status, r.body.error?.code]).toEqual([404, "not_found"]);
+  });
+
+  it("keeps an empty thumbnail as none: its thumbnail route answers 404, not an empty JPEG", async () => {
+    const rec = record({ state: "too_large", thumbnail: "" }); // "" is base64 for no bytes
+    expect((await edge.agent("POST", "/v1/agent/photos", { photos: [rec] })).body.results).toEqual([{ messageId: rec.messageId, status: "new" }]);
+    const [row] = await query(edge.databaseUrl, "SELECT id::text AS id, thumbnail FROM photos WHERE message_id = $1", [rec.messageId]);
+    expect(row.thumbnail).toBeNull();
+    const r = await edge.call("GET", `/v1/photos/${row.id}/thumbnail`, { token: DASHBOARD_TOKEN });
+    expect([r.status, r.body.error?.code]).toEqual([404, "not_found"]);
+  });
+
   it("answers 400 for bad records and 401 without the agent token, and changes nothing", async () => {
     const before = await photoCount();
     const bad = [

@@ -171,6 +171,19 @@ describe("GET /v1/photos", () => {
     expect(seen).toEqual((await list("limit=200")).items.map((i) => i.id));
   });
 
+  it("refuses a cursor of the right shape but with values no page can end on, naming the cursor, before asking Postgres", async () => {
+    const cursorOf = (x: unknown) => btoa(JSON.stringify(x)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+    for (const tuple of [
+      ["0000-01-01T00:00:00.000000Z", "1"], // a year Postgres has no timestamp for
+      ["2026-11-24T10:00:00.000000Z", "9999999999999999999"], // beyond a bigint
+      ["2026-11-24T10:00:00.000000Z", "0"],
+      ["2026-11-24T10:00:00.000000Z", "0001"],
+    ]) {
+      const r = await edge.dash("GET", `/v1/photos?cursor=${cursorOf(tuple)}`);
+      expect([tuple, r.status, r.body.error?.code, r.body.error?.details?.[0]?.path]).toEqual([tuple, 400, "invalid_request", ["cursor"]]);
+    }
+  });
+
   it("refuses a bad cursor, day, limit or flag with 400", async () => {
     for (const q of ["cursor=nope", "date=2026-13-01", "limit=0", "limit=201", "unlinked=yes"]) {
       const r = await edge.dash("GET", `/v1/photos?${q}`);

@@ -25,13 +25,17 @@ export function closeDrop(): void {
   renderFeed();
 }
 
+/** Counts photo changes: only the drop as read after the latest one is shown (answers can arrive out of order). */
+let photoChanges = 0;
+
 /** A photo was tagged, attached or detached: its drop's photos and the feed's count again. The review form
  * keeps what the reviewer has ticked and typed so far. */
 async function photosChanged(): Promise<void> {
   const dropNumber = state.shown;
   if (!dropNumber) return;
+  const mine = ++photoChanges;
   const d = await api.drop(dropNumber);
-  if (state.shown !== dropNumber) return;
+  if (state.shown !== dropNumber || mine !== photoChanges) return;
   await Promise.all([showPhotos(d, photosChanged), loadFeed(true)]);
 }
 

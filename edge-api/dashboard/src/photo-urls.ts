@@ -15,8 +15,9 @@ function thumbnailUrl(id: string): Promise<string> {
     url = api.thumbnail(id).then((blob) => URL.createObjectURL(blob));
     url.then(
       (u) => thumbnails.get(id) === url && fetched.set(id, u),
-      // A failed load is tried again the next time the photo is shown.
-      () => thumbnails.delete(id),
+      // A failed load is tried again the next time the photo is shown. Only this load is forgotten: one dropped
+      // before it failed may have been followed by a newer load, whose URL must stay known to be revoked.
+      () => thumbnails.get(id) === url && thumbnails.delete(id),
     );
     thumbnails.set(id, url);
   }

@@ -24,13 +24,16 @@ const LINKED_BY: Record<NonNullable<PhotoView["linkedBy"]>, [string, string]> = 
 const who = (p: PhotoView) => p.senderName ?? p.senderJid;
 const stepLabel = (key: QaStepKey) => ready().steps.find((s) => s.key === key)?.label ?? key;
 
-async function patch(id: string, change: PhotoPatchRequest, changed: Changed): Promise<void> {
+/** Saves a change, then shows the drop as it now is. A change the edge did not take is said, and `undo` puts back
+ * what the control showed before it (a select left on the new step would read as saved). */
+async function patch(id: string, change: PhotoPatchRequest, changed: Changed, undo?: () => void): Promise<void> {
   try {
     await api.patchPhoto(id, change);
-    await changed();
   } catch (err) {
-    fail(err);
+    undo?.();
+    return fail(err);
   }
+  await changed().catch(fail);
 }
 
 function button(label: string, attrs: Record<string, string>, onClick: () => void): HTMLButtonElement {
@@ -59,7 +62,10 @@ function stepTag(p: PhotoView, changed: Changed): Node[] {
     el("option", { value: "" }, "No step"),
     ...ready().steps.map((s) => el("option", { value: s.key, selected: p.step === s.key }, s.label)),
   );
-  select.addEventListener("change", () => void patch(p.id, { step: (select.value || null) as QaStepKey | null }, changed));
+  select.addEventListener(
+    "change",
+    () => void patch(p.id, { step: (select.value || null) as QaStepKey | null }, changed, () => (select.value = p.step ?? "")),
+  );
   if (p.step || !p.suggestedStep) return [select];
   const suggested = p.suggestedStep;
   return [

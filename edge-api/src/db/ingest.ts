@@ -220,9 +220,14 @@ export async function ingestSubmissions(
       if (!settled?.zone) throw missingStatsZone();
       // The installer posted again: feedback about the old state must not go out.
       if (settled.reposted_with_feedback.length) await cancelUnsent(q, settled.reposted_with_feedback, "drop was resubmitted");
-      // New drop messages: their senders' photos around them may now have a nearer one, and photos naming a drop
-      // just created (in a caption or a quoted message) can now link to it.
-      await relinkLockedPhotos(q, { senders: windowsAround(fresh, photoWindowMinutes), dropNumbers: createdDrops }, photoWindowMinutes);
+      // New drop messages: their senders' photos around them may now have a nearer one, photos naming a drop just
+      // created (in a caption or a quoted message) can now link to it, and an edit (delivered under the id of the
+      // message it edits) adds its drops to the photo whose caption it is, or to the photos around that message.
+      await relinkLockedPhotos(
+        q,
+        { senders: windowsAround(fresh, photoWindowMinutes), dropNumbers: createdDrops, messages: fresh },
+        photoWindowMinutes,
+      );
     }
     return rows;
   });

@@ -60,6 +60,11 @@ const INGEST = /* sql */ `
   LEFT JOIN written w ON b.ord IS NOT NULL AND w.chat_jid = i.chat_jid AND w.message_id = i.message_id
   ORDER BY i.ord`;
 
+// WhatsApp sends an image's width and height as uint32; the columns are Postgres integers. A dimension beyond them
+// is no real image's: it is recorded as unknown rather than refusing the record (the agent would hold it forever).
+const INT4_MAX = 2_147_483_647;
+const dimension = (v: number | null | undefined) => (v != null && v <= INT4_MAX ? v : null);
+
 const toRow = (p: PhotoRecord) => ({
   chat_jid: p.chatJid,
   message_id: p.messageId,
@@ -73,13 +78,14 @@ const toRow = (p: PhotoRecord) => ({
   sha256: p.sha256,
   mimetype: p.mimetype,
   bytes: p.bytes,
-  width: p.width ?? null,
-  height: p.height ?? null,
+  width: dimension(p.width),
+  height: dimension(p.height),
   caption: p.caption,
   quoted_id: p.quotedId,
   caption_drops: p.captionDrops,
   quoted_drops: p.quotedDrops,
-  thumbnail: p.thumbnail,
+  // "" is valid base64 for no bytes: no thumbnail, rather than an empty one served as a JPEG.
+  thumbnail: p.thumbnail || null,
   // Computed here, from the one keyword map in shared, and kept: the caption of a message never changes.
   suggested_step: suggestStep(p.caption),
 });

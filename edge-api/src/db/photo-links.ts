@@ -2,7 +2,9 @@
 // arrives: the photo itself (photo ingest, a reviewer's PATCH) or a drop message (drop ingest). For each photo, the
 // first rule that gives a link decides:
 //   manual         a reviewer linked it (photos.manual_link): to manual_drop, or to nothing when unlinked by hand;
-//   caption        the drops its caption names (caption_drops), those that exist;
+//   caption        the drops its caption names (caption_drops), those that exist, and those its own message names as
+//                  a drop message (a submission with the photo's message id: its caption, or an edit of it, which
+//                  the agent delivers under the id of the message it edits and which caption_drops never learn of);
 //   reply          else the drops the message it replies to names (quoted_drops), those that exist;
 //   sender_window  else the same sender's nearest drop message in the same group (a submission of that chat by the
 //                  same sender_jid, or the same sender_phone when both sides know it — one person may post under a
@@ -31,6 +33,9 @@ export interface RelinkScope {
   senders?: { chatJid: string; senderJid: string; senderPhone?: string | null; from: string; to: string }[];
   /** Photos whose caption or quoted message names one of these drops (drops just created). */
   dropNumbers?: string[];
+  /** Messages that just got drop messages: their photos (an edited caption) and the photos in the sender windows
+   * of all their posts (an edited drop message, delivered at the edit's time) are recomputed. */
+  messages?: { chatJid: string; messageId: string }[];
 }
 
 // The two-key form of advisory locks is a key space of its own, apart from the one-key locks (feedback senders).
@@ -74,6 +79,16 @@ const RELINK = /* sql */ `
     SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
       AS w (chat_jid, sender_jid, sender_phone, from_at, to_at)
   ),
+  messages AS (
+    SELECT DISTINCT * FROM unnest($9::text[], $10::text[]) AS m (chat_jid, message_id)
+  ),
+  edited_posts AS (
+    -- The posts of messages posted at more than one time (an edit comes at its own time): the windows above are
+    -- around this batch's posts only, and every post of such a message may be the nearest of photos around it.
+    SELECT s.chat_jid, s.sender_jid, s.sender_phone, s.sent_at
+    FROM messages m JOIN submissions s ON s.chat_jid = m.chat_jid AND s.message_id = m.message_id
+    WHERE (SELECT count(DISTINCT x.sent_at) FROM submissions x WHERE x.chat_jid = m.chat_jid AND x.message_id = m.message_id) > 1
+  ),
   scope AS (
     SELECT p.id FROM photos p WHERE p.id = ANY($1::bigint[])
     UNION
@@ -85,9 +100,17 @@ const RELINK = /* sql */ `
     UNION
     -- The expression of photos_named_drops_idx.
     SELECT p.id FROM photos p WHERE (p.caption_drops || p.quoted_drops) && $7::text[]
+    UNION
+    SELECT p.id FROM messages m JOIN photos p ON p.chat_jid = m.chat_jid AND p.message_id = m.message_id
+    UNION
+    SELECT p.id FROM edited_posts s JOIN photos p ON p.chat_jid = s.chat_jid AND p.sender_jid = s.sender_jid
+     AND p.sent_at BETWEEN s.sent_at - make_interval(mins => $8::int) AND s.sent_at + make_interval(mins => $8::int)
+    UNION
+    SELECT p.id FROM edited_posts s JOIN photos p ON p.chat_jid = s.chat_jid AND p.sender_phone = s.sender_phone
+     AND p.sent_at BETWEEN s.sent_at - make_interval(mins => $8::int) AND s.sent_at + make_interval(mins => $8::int)
   ),
   photo AS (
-    SELECT p.id, p.chat_jid, p.sender_jid, p.sender_phone, p.sent_at, p.caption_drops, p.quoted_drops,
+    SELECT p.id, p.chat_jid, p.message_id, p.sender_jid, p.sender_phone, p.sent_at, p.caption_drops, p.quoted_drops,
            p.manual_link, p.manual_drop
     FROM scope JOIN photos p USING (id)
   ),
@@ -97,6 +120,9 @@ const RELINK = /* sql */ `
     FROM photo p
     CROSS JOIN LATERAL (
       SELECT d, 'caption', 1 FROM unnest(p.caption_drops) d
+      UNION ALL
+      -- The photo's own message as a drop message: its caption as edited since (caption_drops keeps the first one).
+      SELECT s.drop_number, 'caption', 1 FROM submissions s WHERE s.chat_jid = p.chat_jid AND s.message_id = p.message_id
       UNION ALL
       SELECT d, 'reply', 2 FROM unnest(p.quoted_drops) d
     ) AS n (drop_number, linked_by, rule)
@@ -188,6 +214,8 @@ function relinkParams(scope: RelinkScope, windowMinutes: number): unknown[] {
     senders.map((s) => s.to),
     scope.dropNumbers ?? [],
     windowMinutes,
+    (scope.messages ?? []).map((m) => m.chatJid),
+    (scope.messages ?? []).map((m) => m.messageId),
   ];
 }
 

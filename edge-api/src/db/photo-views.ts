@@ -113,9 +113,13 @@ export async function listPhotos(q: Queryable, f: PhotoFilter, timeZone: string)
   return rows.map(toItem);
 }
 
-/** Where a photo's bytes are: its SHA-256 (null when the agent recorded it without them) and content type. */
+/** Where a photo's bytes are: its SHA-256 (null when the agent recorded it without them — whatever hash a record
+ * not `stored` may name) and content type. */
 export async function photoBytesRef(q: Queryable, id: string): Promise<{ sha256: string | null; mimetype: string | null } | null> {
-  const [row] = await q.query<{ sha256: string | null; mimetype: string | null }>("SELECT sha256, mimetype FROM photos WHERE id = $1", [id]);
+  const [row] = await q.query<{ sha256: string | null; mimetype: string | null }>(
+    "SELECT CASE WHEN state = 'stored' THEN sha256 END AS sha256, mimetype FROM photos WHERE id = $1",
+    [id],
+  );
   return row ?? null;
 }
 

@@ -1,7 +1,7 @@
 // The photos behind the drops, for the dashboard (DASHBOARD_TOKEN): listed by group and day, their bytes from R2
 // and their thumbnails, and a reviewer's step tag or link by hand.
 import { createRoute, z } from "@hono/zod-openapi";
-import { PHOTO_MIMETYPES, PhotoListItem, PhotoPatchRequest, PhotosQuery, PhotosResponse } from "@wa-monitor/shared";
+import { IsoTimestamp, PHOTO_MIMETYPES, PhotoListItem, PhotoPatchRequest, PhotosQuery, PhotosResponse } from "@wa-monitor/shared";
 import { editPhoto } from "../db/photo-edits.ts";
 import { listPhotos, photoBytesRef, photoThumbnail } from "../db/photo-views.ts";
 import { ApiError } from "../errors.ts";
@@ -11,14 +11,13 @@ import { BODY, dashboardToken, errors, json, jsonBody, routes, V1 } from "../htt
 const tags = ["dashboard"];
 
 // Up to 18 digits: always within a bigint, so a malformed id is a 400 and never reaches the database.
-const PhotoId = z
-  .string()
-  .regex(/^[1-9][0-9]{0,17}$/, "a photo id: a positive whole number")
-  .meta({ example: "42" });
+const PHOTO_ID = /^[1-9][0-9]{0,17}$/;
+const PhotoId = z.string().regex(PHOTO_ID, "a photo id: a positive whole number").meta({ example: "42" });
 const OnePhoto = z.object({ id: PhotoId });
 
-// Opaque to clients: base64url of [sentAt to the microsecond, id] of the last item on the page.
-const CursorTuple = z.tuple([z.iso.datetime(), z.string().regex(/^[0-9]{1,19}$/)]);
+// Opaque to clients: base64url of [sentAt to the microsecond, id] of the last item on the page. Held to what a photo
+// can have (a sentAt the ingest accepts, an id like the path's), so a forged one is refused here, not by Postgres.
+const CursorTuple = z.tuple([IsoTimestamp, z.string().regex(PHOTO_ID)]);
 
 function encodeCursor(at: string, id: string): string {
   return btoa(JSON.stringify([at, id])).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
