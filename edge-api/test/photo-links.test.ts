@@ -2,7 +2,7 @@
 // drop message within PHOTO_WINDOW_MINUTES), recomputed when a photo arrives and when a drop message arrives —
 // through the Worker's drop ingest and the photo ingest's own call, on real Postgres.
 import { beforeAll, describe, expect, it } from "vitest";
-import type { DropSubmission } from "@wa-monitor/shared";
+import { UNKNOWN_SENDER, type DropSubmission } from "@wa-monitor/shared";
 import { query } from "../../tools/test/db.ts";
 import { openDb, type Queryable } from "../src/db/client.ts";
 import { ingestSubmissions } from "../src/db/ingest.ts";
@@ -73,6 +73,13 @@ describe("the sender's nearest drop message", () => {
     expect(r.status).toBe(200);
     expect(r.body.items.map((i: { id: string }) => i.id)).toContain(hers);
     expect(r.body.items.find((i: { id: string }) => i.id === hers)).toMatchObject({ chatJid: LAWLEY, dropNumbers: [], linkedBy: null });
+  });
+
+  it("never takes two messages whose sender WhatsApp did not name for one sender's", async () => {
+    const nobody = { senderJid: UNKNOWN_SENDER, senderPhone: null, senderName: "" };
+    await post(nobody, ["DR13500001"], at("11:00"));
+    const theirs = await photo(nobody, at("11:02"));
+    expect(await photos.linksOf(theirs)).toEqual([]);
   });
 
   it("knows the same person under another JID by the phone both sides know, and only then", async () => {

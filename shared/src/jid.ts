@@ -3,6 +3,10 @@
 // of either adds ":device" ("27821234567:12@s.whatsapp.net"). The same person is the same user part, whatever the
 // device or the form.
 
+/** The sender the agent names when WhatsApp named none (rare: a group message without a participant). Two such
+ * messages are not known to be from one person, so the linking never treats them as the same sender. */
+export const UNKNOWN_SENDER = "unknown";
+
 /** The JID without its device part: the address of the account rather than of one of its devices. */
 export function normaliseJid(jid: string): string {
   return jid.replace(/:\d+@/, "@");

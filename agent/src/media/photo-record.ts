@@ -1,7 +1,7 @@
 // What the edge is told about an image message (the contract's PhotoRecord), from its record in the store: the
 // drops its caption names and those the message it replies to names, found by the group's own detector (the same
 // one that found the drops), and a thumbnail.
-import { createDropDetector, PhotoMimetype, PhotoRecord, type DropDetector, type PhotoState } from "@wa-monitor/shared";
+import { createDropDetector, PhotoMimetype, PhotoRecord, UNKNOWN_SENDER, type DropDetector, type PhotoState } from "@wa-monitor/shared";
 import type { UploadRow } from "../store/media-uploads.ts";
 import { fitSubmissionText } from "../store/submission-text.ts";
 import { embeddedThumbnail, makeThumbnail } from "./thumbnail.ts";
@@ -41,7 +41,7 @@ export async function photoRecordOf(row: UploadRow, deps: PhotoRecordDeps): Prom
     chatJid: row.chatJid,
     messageId: row.messageId,
     session: row.session,
-    senderJid: row.senderJid ?? "unknown",
+    senderJid: row.senderJid ?? UNKNOWN_SENDER,
     senderPhone: row.senderPhone,
     senderName: row.senderName === null ? null : fitSubmissionText(row.senderName, NAME_MAX),
     sentAt: new Date(row.sentAtMs).toISOString(),

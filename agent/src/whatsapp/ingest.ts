@@ -4,7 +4,7 @@
 // cutoff, which are only stored. Live and offline catch-up messages are queued whatever their age: after a long
 // outage they are drops nobody has seen yet. Images are recorded in the same transaction too, for the download
 // loop (media/downloader.ts); a caption is drop text like any other.
-import { jidUser, normaliseJid, phoneFromJid } from "@wa-monitor/shared";
+import { jidUser, normaliseJid, phoneFromJid, UNKNOWN_SENDER } from "@wa-monitor/shared";
 import type { WAMessage } from "baileys";
 import type { Logger } from "pino";
 import type { MonitoredGroup } from "../detect/projects.ts";
@@ -111,7 +111,7 @@ export function createIngest(deps: IngestDeps) {
             messageId: m.editOf ?? m.messageId,
             dropNumber,
             session,
-            senderJid: m.senderJid ?? m.senderAltJid ?? "unknown",
+            senderJid: m.senderJid ?? m.senderAltJid ?? UNKNOWN_SENDER,
             senderPhone: phone,
             senderName: m.senderName,
             text,

@@ -24,6 +24,7 @@
 // commit and links them. Lock order everywhere is rows first (drop ingest: its drops; photo ingest and PATCH: the
 // photos), then these keys; what the link statement touches afterwards (photo_links rows, KEY SHARE on drops and
 // photos for the foreign keys) conflicts with neither. Db.tx retries a deadlock anyway.
+import { UNKNOWN_SENDER } from "@wa-monitor/shared";
 import type { Queryable } from "./client.ts";
 
 /** Photos recomputed: by id, by sender and time (around new drop messages), and those naming new drops. */
@@ -167,7 +168,8 @@ const RELINK = /* sql */ `
       WHERE b.message_id IS NULL
       ORDER BY c.sent_at, c.message_id LIMIT 1
     ) a ON true
-    WHERE NOT p.manual_link AND NOT EXISTS (SELECT 1 FROM named x WHERE x.id = p.id)
+    -- A photo whose sender WhatsApp did not name ($11) is nobody's nearest: unknown is not one person.
+    WHERE NOT p.manual_link AND p.sender_jid <> $11 AND NOT EXISTS (SELECT 1 FROM named x WHERE x.id = p.id)
   ),
   desired AS (
     SELECT id AS photo_id, manual_drop AS drop_number, 'manual' AS linked_by
@@ -216,6 +218,7 @@ function relinkParams(scope: RelinkScope, windowMinutes: number): unknown[] {
     windowMinutes,
     (scope.messages ?? []).map((m) => m.chatJid),
     (scope.messages ?? []).map((m) => m.messageId),
+    UNKNOWN_SENDER,
   ];
 }
 
