@@ -3,21 +3,13 @@
 // for that record, so a crash or an outage anywhere before it leaves the record waiting, never lost.
 import type { MediaState } from "../media/policy.ts";
 import type { Db } from "./db.ts";
+import type { MediaRow } from "./media.ts";
 
-/** A record as the uploader reads it. */
-export interface UploadRow {
-  id: number;
-  chatJid: string;
-  messageId: string;
-  session: string;
-  kind: "image" | "document";
-  senderJid: string | null;
-  senderPhone: string | null;
-  senderName: string | null;
-  sentAtMs: number;
-  caption: string | null;
-  quotedId: string | null;
-  mimetype: string | null;
+/** A record as the uploader reads it: the message's side of it as the download loop reads it, with what was kept. */
+export type UploadRow = Pick<
+  MediaRow,
+  "id" | "chatJid" | "messageId" | "session" | "kind" | "senderJid" | "senderPhone" | "senderName" | "sentAtMs" | "caption" | "quotedId" | "mimetype"
+> & {
   width: number | null;
   height: number | null;
   /** WhatsApp's embedded thumbnail. */
@@ -27,7 +19,7 @@ export interface UploadRow {
   sha256: string | null;
   size: number | null;
   uploadAttempts: number;
-}
+};
 
 export type UploadResult = "new" | "updated" | "duplicate";
 
