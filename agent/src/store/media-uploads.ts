@@ -3,13 +3,10 @@
 // for that record, so a crash or an outage anywhere before it leaves the record waiting, never lost.
 import type { MediaState } from "../media/policy.ts";
 import type { Db } from "./db.ts";
-import type { MediaRow } from "./media.ts";
+import { messageSideOf, type MessageSide } from "./media.ts";
 
 /** A record as the uploader reads it: the message's side of it as the download loop reads it, with what was kept. */
-export type UploadRow = Pick<
-  MediaRow,
-  "id" | "chatJid" | "messageId" | "session" | "kind" | "senderJid" | "senderPhone" | "senderName" | "sentAtMs" | "caption" | "quotedId" | "mimetype"
-> & {
+export type UploadRow = MessageSide & {
   width: number | null;
   height: number | null;
   /** WhatsApp's embedded thumbnail. */
@@ -55,18 +52,7 @@ export function mediaUploads(db: Db) {
     /** Up to `limit` records due at `now`, oldest first. */
     due(now: number, limit: number): UploadRow[] {
       return due.all(now, limit).map((r) => ({
-        id: r.id as number,
-        chatJid: r.chat_jid as string,
-        messageId: r.message_id as string,
-        session: r.session as string,
-        kind: r.kind as UploadRow["kind"],
-        senderJid: r.sender_jid as string | null,
-        senderPhone: r.sender_phone as string | null,
-        senderName: r.sender_name as string | null,
-        sentAtMs: r.sent_at as number,
-        caption: r.caption as string | null,
-        quotedId: r.quoted_id as string | null,
-        mimetype: r.mimetype as string | null,
+        ...messageSideOf(r),
         width: r.width as number | null,
         height: r.height as number | null,
         thumbnail: r.thumbnail as Buffer | null,

@@ -69,7 +69,13 @@ const COLUMNS = /* sql */ `id, chat_jid, message_id, session, kind, sender_jid, 
   caption, quoted_id, mimetype, file_name, file_length, file_sha256, file_enc_sha256, media_key, url, direct_path,
   state, attempts`;
 
-function toRow(r: Record<string, unknown>): MediaRow {
+/** The fields of a record that come from its message, as both the download loop and the uploader read them. */
+export type MessageSide = Pick<
+  MediaRow,
+  "id" | "chatJid" | "messageId" | "session" | "kind" | "senderJid" | "senderPhone" | "senderName" | "sentAtMs" | "caption" | "quotedId" | "mimetype"
+>;
+
+export function messageSideOf(r: Record<string, unknown>): MessageSide {
   return {
     id: r.id as number,
     chatJid: r.chat_jid as string,
@@ -79,11 +85,17 @@ function toRow(r: Record<string, unknown>): MediaRow {
     senderJid: r.sender_jid as string | null,
     senderPhone: r.sender_phone as string | null,
     senderName: r.sender_name as string | null,
-    fromMe: r.from_me === 1,
     sentAtMs: r.sent_at as number,
     caption: r.caption as string | null,
     quotedId: r.quoted_id as string | null,
     mimetype: r.mimetype as string | null,
+  };
+}
+
+function toRow(r: Record<string, unknown>): MediaRow {
+  return {
+    ...messageSideOf(r),
+    fromMe: r.from_me === 1,
     fileName: r.file_name as string | null,
     fileLength: r.file_length as number | null,
     fileSha256: r.file_sha256 as Buffer | null,
